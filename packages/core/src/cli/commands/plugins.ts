@@ -1,0 +1,65 @@
+import type { Command } from "commander";
+import { loadConfiguredPlugins } from "../../di/container.js";
+import { discoverPlugins, findWorkspaceRoot } from "../../di/discovery.js";
+import { checkManifest } from "../../di/loader.js";
+import { loadCliConfig } from "../config-option.js";
+
+/** `metal plugins [--json]`: every discovered plugin with its API version and capabilities. */
+export function pluginsCommand(program: Command): void {
+  program
+    .command("plugins")
+    .description("list discovered plugins: name, plugin API version, what they provide, BMC capabilities")
+    .option("--json", "print JSON")
+    .option("-c, --config <file>", "config file (plugins.load, plugins.discover)")
+    .action(async (opts: { json?: boolean; config?: string }) => {
+      const config = await loadCliConfig(opts.config);
+      const { plugins, errors } = await loadConfiguredPlugins(config);
+      const rows = plugins.map((p) => ({
+        name: p.name,
+        version: p.version,
+        api: p.api,
+        provides: p.provides,
+        capabilities: p.capabilities,
+        source: p.source,
+        status: "loaded" as const,
+      }));
+      // Refused plugins are listed too, with the reason, so an operator sees why one is missing.
+      const root = findWorkspaceRoot();
+      const { candidates } = discoverPlugins({ discover: config.plugins.discover, explicit: config.plugins.load, ...(root ? { workspaceRoot: root } : {}) });
+      const refused = candidates
+        .filter((c) => !plugins.some((p) => p.name === c.name))
+        .map((c) => {
+          let reason = errors.find((e) => e.message.includes(c.name))?.message ?? "";
+          try {
+            checkManifest(c);
+          } catch (e) {
+            reason = (e as Error).message;
+          }
+          return {
+            name: c.name,
+            version: c.version,
+            api: c.manifest.api,
+            provides: c.manifest.provides,
+            capabilities: {},
+            source: c.source,
+            status: "refused" as const,
+            reason,
+          };
+        });
+      const all = [...rows, ...refused];
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+      } else {
+        for (const r of all) {
+          const caps = Object.entries(r.capabilities)
+            .map(([proto, c]) => `${proto}: ${c.length ? c.join(",") : "(none yet)"}`)
+            .join("; ");
+          process.stdout.write(
+            `${r.name.padEnd(26)} api ${String(r.api).padEnd(3)} ${r.provides.join(",").padEnd(14)} ${r.status === "loaded" ? caps : `REFUSED: ${"reason" in r ? r.reason : ""}`}\n`,
+          );
+        }
+      }
+      for (const e of errors) process.stderr.write(`metal: ${e.message}\n`);
+      if (errors.length) process.exitCode = 1;
+    });
+}

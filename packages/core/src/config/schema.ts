@@ -1,0 +1,177 @@
+import { z } from "zod";
+
+/**
+ * The one metal config file (YAML or JSON). Defaults are the reference's shipped values
+ * (mtc.conf, mtc.ini; reference mtce-core.md §1.2, §3.2, §10). Seconds unless the name says Ms.
+ */
+const port = z.number().int().min(0).max(65535);
+const seconds = z.number().int().min(0);
+const ipv4OrV6 = z.string().min(1).max(64);
+
+export const networkSchema = z
+  .object({
+    /** This node's address on the network. */
+    address: ipv4OrV6.optional(),
+    /** The controller's (floating) address on the network, where mtcAlive goes. */
+    controller: ipv4OrV6.optional(),
+    interface: z.string().min(1).max(15).optional(),
+  })
+  .strict();
+
+export const portsSchema = z
+  .object({
+    agentMgmt: port.default(2101),
+    agentPxeboot: port.default(2102),
+    clientMgmt: port.default(2118),
+    clientClstr: port.default(2115),
+    clientPxeboot: port.default(2119),
+    hbsAgentMgmt: port.default(2103),
+    hbsAgentClstr: port.default(2113),
+    hbsCmd: port.default(2104),
+    hbsClientMgmt: port.default(2106),
+    hbsClientClstr: port.default(2116),
+    hbsEvent: port.default(2107),
+    guestCmd: port.default(2108),
+    pmonPulse: port.default(2109),
+    invEvent: port.default(2112),
+    hwmonCmd: port.default(2114),
+    mtcalarm: port.default(2122),
+    /** SM query server and client ports; not in the shipped files, read by the code. */
+    smServer: port.default(2124),
+    smClient: port.default(2125),
+  })
+  .strict();
+
+export const heartbeatSchema = z
+  .object({
+    periodMs: z.number().int().min(100, "heartbeat period must be 100..1000 ms").max(1000, "heartbeat period must be 100..1000 ms").default(100),
+    minorThreshold: z.number().int().min(1).default(4),
+    degradeThreshold: z.number().int().min(1).default(6),
+    failureThreshold: z.number().int().min(2).default(10),
+    failureAction: z.enum(["fail", "degrade", "alarm", "none"]).default("fail"),
+    multicastGroup: z.string().default("239.1.1.2"),
+    /** multicast as the reference; unicast fans the request out to every monitored host. */
+    mode: z.enum(["multicast", "unicast"]).default("multicast"),
+    clusterHostDegradeOnly: z.boolean().default(false),
+    smHeartbeatLossMs: z.number().int().min(100).default(800),
+    backoffFactor: z.number().int().min(1).default(4),
+  })
+  .strict()
+  .refine((h) => h.degradeThreshold < h.failureThreshold, {
+    message: "degradeThreshold must be less than failureThreshold",
+    path: ["degradeThreshold"],
+  });
+
+export const timeoutsSchema = z
+  .object({
+    controllerBoot: seconds.default(1200),
+    workerBoot: seconds.default(720),
+    goenabled: seconds.default(600),
+    hostServices: seconds.default(300),
+    workQueue: seconds.default(200),
+    swact: seconds.default(120),
+    locRecovery: seconds.default(5),
+    nodeReinstall: seconds.default(2400),
+    dorModeDetect: seconds.default(1200),
+    dorModeTimeout: seconds.default(1000),
+    bmcResetDelay: seconds.default(300),
+    lazyReboot: seconds.default(15),
+    failsafeShutdown: seconds.default(120),
+    hostAddDelay: seconds.default(20),
+    podDrain: seconds.default(180),
+    offlineThreshold: z.number().int().min(1).default(90),
+    onlinePeriod: seconds.default(7),
+    mnfa: seconds.default(0),
+    cmdResponse: seconds.default(10),
+    heartbeatSoak: seconds.default(11),
+    mtcAlivePeriod: seconds.default(5),
+    pxebootMonitorPeriod: seconds.default(10),
+  })
+  .strict();
+
+const arCause = z.object({ threshold: z.number().int().min(0), interval: seconds }).strict();
+export const autoRecoverySchema = z
+  .object({
+    config: arCause.default({ threshold: 2, interval: 30 }),
+    goenable: arCause.default({ threshold: 2, interval: 30 }),
+    hostservices: arCause.default({ threshold: 2, interval: 30 }),
+    heartbeat: arCause.default({ threshold: 2, interval: 600 }),
+    luks: arCause.default({ threshold: 2, interval: 30 }),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** Every path a daemon touches (/var/run, /var/persist, /etc/goenabled.d, ...) sits under this root. */
+    root: z.string().min(1).default("/"),
+    system: z
+      .object({
+        type: z.enum(["standard", "aio-sx", "aio-dx"]).default("standard"),
+      })
+      .strict()
+      .default({ type: "standard" }),
+    node: z
+      .object({
+        hostname: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9-]{0,62})$/, "hostname: lower-case letters, digits and '-', at most 63")
+          .default("controller-0"),
+        subfunctions: z
+          .array(z.enum(["controller", "worker", "storage", "lowlatency"]))
+          .min(1)
+          .default(["controller"]),
+        mac: z
+          .string()
+          .regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i, "mac: six colon-separated hex octets")
+          .optional(),
+      })
+      .strict()
+      .default({ hostname: "controller-0", subfunctions: ["controller"] }),
+    networks: z
+      .object({
+        mgmt: networkSchema.default({}),
+        clusterHost: networkSchema.optional(),
+        pxeboot: networkSchema.optional(),
+      })
+      .strict()
+      .default({ mgmt: {} }),
+    ports: portsSchema.default(portsSchema.parse({})),
+    heartbeat: heartbeatSchema.default(heartbeatSchema.parse({})),
+    timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+    autoRecovery: autoRecoverySchema.default(autoRecoverySchema.parse({})),
+    mnfa: z
+      .object({ threshold: z.number().int().min(1).default(2) })
+      .strict()
+      .default({ threshold: 2 }),
+    api: z
+      .object({
+        address: z.string().default("127.0.0.1"),
+        port: port.default(2112),
+        /** Bearer token required for mutations; a file path keeps it out of the config. */
+        tokenFile: z.string().optional(),
+      })
+      .strict()
+      .default({ address: "127.0.0.1", port: 2112 }),
+    logging: z
+      .object({
+        level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+        pretty: z.boolean().default(false),
+      })
+      .strict()
+      .default({ level: "info", pretty: false }),
+    plugins: z
+      .object({
+        /** Look for plugins in the workspace and node_modules. */
+        discover: z.boolean().default(true),
+        /** Package names or directories to load in addition (or instead, with discover: false). */
+        load: z.array(z.string().min(1)).default([]),
+        /** Per-plugin settings, keyed by package name, handed to register(). */
+        settings: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+      })
+      .strict()
+      .default({ discover: true, load: [], settings: {} }),
+  })
+  .strict();
+
+export type MetalConfig = z.infer<typeof configSchema>;
+export type MetalConfigInput = z.input<typeof configSchema>;

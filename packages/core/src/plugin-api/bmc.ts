@@ -1,0 +1,140 @@
+import type { Secret } from "./secret.js";
+
+/** What a BMC plugin may implement. The core asks `supports(cap)` before it calls. */
+export const BMC_CAPABILITIES = ["power", "bootDevice", "info", "sensors", "virtualMedia", "console"] as const;
+export type BmcCapability = (typeof BMC_CAPABILITIES)[number];
+
+/** Where a BMC is and how to log in to it. */
+export interface BmcTarget {
+  /** Maintenance hostname the BMC belongs to, for logs and errors. */
+  readonly host: string;
+  readonly address: string;
+  readonly port?: number;
+  readonly username: string;
+  readonly password: Secret;
+  /** Skip TLS verification (Redfish). Off by default. */
+  readonly insecure?: boolean;
+  /** CA bundle path for TLS verification (Redfish). */
+  readonly caFile?: string;
+  /** Upper bound for one BMC call, including retries. */
+  readonly timeoutMs?: number;
+  /** Protocol-specific knobs (cipher suite, privilege, ...). */
+  readonly options?: Readonly<Record<string, string | number | boolean>>;
+}
+
+export type PowerState = "on" | "off";
+export type PowerAction = "on" | "off" | "reset" | "cycle" | "graceful-off" | "graceful-restart";
+export type BootDevice = "pxe" | "cd" | "disk" | "bios";
+export type BootMode = "uefi" | "legacy";
+
+export interface BmcInfo {
+  manufacturer: string;
+  model: string;
+  serial: string;
+  firmwareVersion: string;
+  powerState?: PowerState;
+  /** Anything else the BMC told us, for `metal bmc info --json`. */
+  extra?: Record<string, string>;
+}
+
+/** Reference sensor severities: ok, non-critical, critical, non-recoverable, not available. */
+export type SensorStatus = "ok" | "nc" | "cr" | "nr" | "na";
+
+export interface SensorReading {
+  name: string;
+  /** null when the sensor has no reading (e.g. `na`). */
+  value: number | null;
+  unit: string;
+  status: SensorStatus;
+  thresholds?: {
+    lowerNonRecoverable?: number;
+    lowerCritical?: number;
+    lowerNonCritical?: number;
+    upperNonCritical?: number;
+    upperCritical?: number;
+    upperNonRecoverable?: number;
+  };
+}
+
+export interface VirtualMediaStatus {
+  inserted: boolean;
+  image?: string;
+}
+
+/** A byte stream of a host's serial console. */
+export interface ConsoleStream {
+  onData(listener: (chunk: Buffer) => void): void;
+  write(data: Buffer | string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PowerControl {
+  status(): Promise<PowerState>;
+  set(action: PowerAction): Promise<void>;
+}
+export interface BootDeviceControl {
+  set(device: BootDevice, options?: { persistent?: boolean; mode?: BootMode }): Promise<void>;
+}
+export interface InfoQuery {
+  get(): Promise<BmcInfo>;
+}
+export interface SensorQuery {
+  read(): Promise<SensorReading[]>;
+}
+export interface VirtualMediaControl {
+  insert(imageUrl: string): Promise<void>;
+  eject(): Promise<void>;
+  status(): Promise<VirtualMediaStatus>;
+}
+export interface ConsoleAccess {
+  open(): Promise<ConsoleStream>;
+}
+
+/**
+ * One connection to one BMC. A capability's member is present exactly when `supports(cap)` is true;
+ * the conformance suite checks that.
+ */
+export interface BmcDriver {
+  readonly protocol: string;
+  supports(cap: BmcCapability): boolean;
+  readonly power?: PowerControl;
+  readonly bootDevice?: BootDeviceControl;
+  readonly info?: InfoQuery;
+  readonly sensors?: SensorQuery;
+  readonly virtualMedia?: VirtualMediaControl;
+  readonly console?: ConsoleAccess;
+  /** Log out, close sessions and child processes. Always safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** What a BMC plugin registers: one per protocol it speaks. */
+export interface BmcDriverFactory {
+  readonly protocol: string;
+  readonly capabilities: readonly BmcCapability[];
+  create(target: BmcTarget): BmcDriver;
+}
+
+/** Why a BMC call failed, so callers can tell retryable faults from wrong passwords. */
+export type BmcErrorCode = "auth" | "unreachable" | "timeout" | "busy" | "unsupported" | "protocol" | "conflict";
+
+export class BmcError extends Error {
+  override readonly name = "BmcError";
+  constructor(
+    readonly code: BmcErrorCode,
+    message: string,
+    readonly host?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** All BMC protocols known to this process, from every loaded plugin. */
+export interface BmcRegistry {
+  register(factory: BmcDriverFactory, pluginName: string): void;
+  /** Throws a clear error naming the protocol when nobody provides it. */
+  get(protocol: string): BmcDriverFactory;
+  has(protocol: string): boolean;
+  list(): ReadonlyArray<{ protocol: string; plugin: string; capabilities: readonly BmcCapability[] }>;
+  /** Create a driver and check that it offers `required`, naming the plugin when it does not. */
+  connect(protocol: string, target: BmcTarget, required?: readonly BmcCapability[]): BmcDriver;
+}

@@ -1,0 +1,2 @@
+export * from "./bmc-conformance.js";
+export * from "./fake-bmc.js";
