@@ -1,0 +1,2 @@
+export * from "./mtc-codes.js";
+export * from "./mtc-message.js";
