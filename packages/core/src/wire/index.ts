@@ -1,2 +1,4 @@
+export * from "./cluster-vault.js";
+export * from "./hbs-pulse.js";
 export * from "./mtc-codes.js";
 export * from "./mtc-message.js";
