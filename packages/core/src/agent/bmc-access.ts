@@ -27,7 +27,9 @@ export class RegistryBmcAccess implements BmcAccess {
     let driver: BmcDriver | undefined;
     if (b?.secretRef && b.address && b.username && this.registry.has(b.type)) {
       try {
-        driver = this.registry.connect(b.type, { host: host.hostname, address: b.address, username: b.username, password: this.resolveSecret(b.secretRef) }, ["power"]);
+        driver = this.registry.connect(b.type, { host: host.hostname, address: b.address, username: b.username, password: this.resolveSecret(b.secretRef) }, [
+          "power",
+        ]);
       } catch (err) {
         this.log.warn({ host: host.hostname, err: (err as Error).message }, "BMC not usable");
       }

@@ -13,7 +13,7 @@ import { applyHeartbeatEvent, applyHostMessage } from "../fsm/events.js";
 import { type BmcAccess, HostCtx, type MaintenanceEnv } from "../fsm/host-context.js";
 import { Mnfa } from "../fsm/mnfa.js";
 import { Scheduler } from "../fsm/scheduler.js";
-import { type ServiceManager, SimulatedServiceManager, HttpServiceManager } from "../fsm/service-manager.js";
+import { HttpServiceManager, type ServiceManager, SimulatedServiceManager } from "../fsm/service-manager.js";
 import { FileInventoryStore } from "../inventory/file-store.js";
 import { type NewHost, newHostRecord, validateNewHost } from "../inventory/host.js";
 import type { HostRecord, InventoryStore } from "../inventory/store.js";
@@ -83,7 +83,11 @@ export class MtcAgent {
       o.sm ??
       (cfg.maintenance.smUrl
         ? new HttpServiceManager(cfg.maintenance.smUrl)
-        : new SimulatedServiceManager(self, () => [...this.scheduler.hosts.values()].filter((h) => h.isController).map((h) => h.name), (ms) => o.clock.sleep(ms)));
+        : new SimulatedServiceManager(
+            self,
+            () => [...this.scheduler.hosts.values()].filter((h) => h.isController).map((h) => h.name),
+            (ms) => o.clock.sleep(ms),
+          ));
     this.mnfa = new Mnfa(() => this.env);
     const bmc = o.bmc ?? (o.bmcRegistry ? new RegistryBmcAccess(o.bmcRegistry, o.log, o.resolveSecret) : { driverFor: () => undefined });
     this.env = {

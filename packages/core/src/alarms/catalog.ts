@@ -11,7 +11,14 @@ export interface AlarmDefinition {
   repair: string;
 }
 
-const def = (id: string, name: string, severities: AlarmSeverity[], repair: string, serviceAffecting = true, kind: "alarm" | "log" = "alarm"): AlarmDefinition => ({
+const def = (
+  id: string,
+  name: string,
+  severities: AlarmSeverity[],
+  repair: string,
+  serviceAffecting = true,
+  kind: "alarm" | "log" = "alarm",
+): AlarmDefinition => ({
   id,
   name,
   severities,

@@ -1,6 +1,6 @@
 import { AR_CAUSES, AR_DISABLED_TASK, DegradeMask, nodeTypeMask } from "../inventory/host.js";
 import { SEC, smNotify, Timers } from "./common.js";
-import { END, goto, type HandlerDef, done, stay } from "./engine.js";
+import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 
 /**
@@ -40,11 +40,17 @@ export const addHandler: HandlerDef<HostCtx> = {
       run: (c) => {
         const cause = AR_CAUSES.find((k) => c.rec.task === AR_DISABLED_TASK[k]);
         if (cause) {
-          const ar = (c.rec.autoRecovery ??= {});
+          const ar = c.rec.autoRecovery ?? {};
+          c.rec.autoRecovery = ar;
           ar[cause] = { count: ar[cause]?.count ?? c.cfg.autoRecovery[cause].threshold + 1, disabled: true };
           c.raise({ id: "200.004", severity: "critical", text: `${c.name} auto-recovery disabled: ${AR_DISABLED_TASK[cause]}` });
           c.env.persist(c);
-          c.env.heartbeat.addHost({ hostname: c.name, mgmtIp: c.rec.mgmtIp ?? "", ...(c.rec.clusterHostIp ? { clusterHostIp: c.rec.clusterHostIp } : {}), nodeType: nodeTypeMask(c.rec) });
+          c.env.heartbeat.addHost({
+            hostname: c.name,
+            mgmtIp: c.rec.mgmtIp ?? "",
+            ...(c.rec.clusterHostIp ? { clusterHostIp: c.rec.clusterHostIp } : {}),
+            nodeType: nodeTypeMask(c.rec),
+          });
           c.setAction("none");
           return done("pass");
         }
@@ -56,7 +62,12 @@ export const addHandler: HandlerDef<HostCtx> = {
     {
       name: "MTC_SERVICES",
       run: (c) => {
-        c.env.heartbeat.addHost({ hostname: c.name, mgmtIp: c.rec.mgmtIp ?? "", ...(c.rec.clusterHostIp ? { clusterHostIp: c.rec.clusterHostIp } : {}), nodeType: nodeTypeMask(c.rec) });
+        c.env.heartbeat.addHost({
+          hostname: c.name,
+          mgmtIp: c.rec.mgmtIp ?? "",
+          ...(c.rec.clusterHostIp ? { clusterHostIp: c.rec.clusterHostIp } : {}),
+          nodeType: nodeTypeMask(c.rec),
+        });
         const inService = !c.locked && c.rec.operational === "enabled";
         if (inService && !c.isSelf && !c.isAio && c.cfg.heartbeat.failureAction !== "none") return goto("HEARTBEAT_WAIT");
         return goto("DONE");
@@ -93,7 +104,10 @@ export const addHandler: HandlerDef<HostCtx> = {
         return done("fail");
       },
       onTimeout: () => goto("DONE"),
-      next: [["DONE", "soak passed"], [END, "loss during soak: recovery"]],
+      next: [
+        ["DONE", "soak passed"],
+        [END, "loss during soak: recovery"],
+      ],
     },
     {
       name: "DONE",

@@ -4,7 +4,19 @@ import type { HostCtx } from "./host-context.js";
 export type ActionVerdict = { ok: true; queued: boolean } | { ok: false; reason: string };
 
 /** Actions an operator may request (the rest are maintenance's own: add, recovery, enable, enable-subf, powercycle). */
-export const OPERATOR_ACTIONS = ["lock", "force-lock", "unlock", "reboot", "reset", "reinstall", "power-on", "power-off", "swact", "force-swact", "delete"] as const;
+export const OPERATOR_ACTIONS = [
+  "lock",
+  "force-lock",
+  "unlock",
+  "reboot",
+  "reset",
+  "reinstall",
+  "power-on",
+  "power-off",
+  "swact",
+  "force-swact",
+  "delete",
+] as const;
 const MAX_QUEUED = 2;
 const OOS = new Set<string>(["power-off", "reset", "reboot", "reinstall"]);
 
@@ -36,7 +48,8 @@ export function requestAction(c: HostCtx, action: string): ActionVerdict {
   }
   if (a === "reset" || a === "power-on" || a === "power-off" || a === "reinstall") {
     const bmc = c.bmc();
-    if (!bmc && a !== "reinstall") return { ok: false, reason: `${a === "reset" ? "Reset" : a === "power-on" ? "Power-On" : "Power-Off"} Failed - BMC is not provisioned` };
+    if (!bmc && a !== "reinstall")
+      return { ok: false, reason: `${a === "reset" ? "Reset" : a === "power-on" ? "Power-On" : "Power-Off"} Failed - BMC is not provisioned` };
     if (a === "reset" && r.availability === "power-off") return { ok: false, reason: `Reset Failed - ${c.name} is powered off` };
   }
   if (a === "unlock" && c.alive && c.alive.flags & 0x100) return { ok: false, reason: "Cannot unlock while patching is in progress" };

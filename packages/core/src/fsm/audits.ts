@@ -1,7 +1,7 @@
 import { DegradeMask } from "../inventory/host.js";
 import { forceFullEnable, lockPersistParm, SEC, Timers } from "./common.js";
-import { MtcFlag } from "./host-context.js";
 import type { HostCtx } from "./host-context.js";
+import { MtcFlag } from "./host-context.js";
 
 /**
  * The per-pass audits every host gets regardless of its action (reference §2.2 step 3, §2.8, §2.19):

@@ -3,6 +3,13 @@ import { goto, type Step } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 
 export const SEC = 1000;
+
+/** Increment a per-run counter in `c.vars` and return the new value. */
+export function bump(c: { vars: Record<string, unknown> }, key: string): number {
+  const n = ((c.vars[key] as number | undefined) ?? 0) + 1;
+  c.vars[key] = n;
+  return n;
+}
 export const MIN = 60 * SEC;
 
 /** Timers of reference §10 (nodeTimers.h) that are code constants, not config. */
@@ -52,8 +59,9 @@ export function enableFailure(c: HostCtx, cause: ArCause | undefined, task: stri
  * Returns true when auto-recovery is now disabled.
  */
 export function arManage(c: HostCtx, cause: ArCause): boolean {
-  const ar = (c.rec.autoRecovery ??= {});
-  const entry = (ar[cause] ??= { count: 0, disabled: false });
+  c.rec.autoRecovery = c.rec.autoRecovery ?? {};
+  const entry = c.rec.autoRecovery[cause] ?? { count: 0, disabled: false };
+  c.rec.autoRecovery[cause] = entry;
   entry.count++;
   c.env.persist(c);
   if (entry.count <= c.cfg.autoRecovery[cause].threshold) return false;

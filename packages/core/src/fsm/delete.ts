@@ -1,4 +1,4 @@
-import { END, goto, type HandlerDef, done } from "./engine.js";
+import { done, END, goto, type HandlerDef } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 
 /** Delete (reference §2.15): wipe the disk, drop heartbeat, BMC and alarms, remove the host. */

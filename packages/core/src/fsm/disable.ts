@@ -1,5 +1,5 @@
 import { arEnable, hostServicesCommand, lockPersistParm, SEC, smNotify, Timers } from "./common.js";
-import { END, goto, type HandlerDef, done, stay } from "./engine.js";
+import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 import { beginResetProgression, stepResetProgression } from "./reset-progression.js";
 
@@ -28,7 +28,11 @@ export const disableHandler: HandlerDef<HostCtx> = {
         }
         return force && !c.vars.wasOut ? goto("HANDLE_FORCE_LOCK") : goto("DISABLE_SERVICES");
       },
-      next: [["DISABLE_SERVICES", "lock"], ["HANDLE_FORCE_LOCK", "force-lock"], ["HANDLE_POWERON_SEND", "powered off, BMC"]],
+      next: [
+        ["DISABLE_SERVICES", "lock"],
+        ["HANDLE_FORCE_LOCK", "force-lock"],
+        ["HANDLE_POWERON_SEND", "powered off, BMC"],
+      ],
     },
     {
       name: "HANDLE_POWERON_SEND",
@@ -50,7 +54,10 @@ export const disableHandler: HandlerDef<HostCtx> = {
         return goto("DISABLE_SERVICES");
       },
       onTimeout: () => goto("HANDLE_POWERON_SEND"),
-      next: [["DISABLE_SERVICES", "powered on"], ["HANDLE_POWERON_SEND", "retry after 20 s"]],
+      next: [
+        ["DISABLE_SERVICES", "powered on"],
+        ["HANDLE_POWERON_SEND", "retry after 20 s"],
+      ],
     },
     {
       name: "HANDLE_FORCE_LOCK",
@@ -68,7 +75,10 @@ export const disableHandler: HandlerDef<HostCtx> = {
         if (r === undefined) return stay;
         return c.rec.availability === "offline" || c.rec.availability === "power-off" ? goto("TASK_STATE_UPDATE") : goto("HANDLE_FORCE_LOCK");
       },
-      next: [["TASK_STATE_UPDATE", "host offline"], ["HANDLE_FORCE_LOCK", "still online: again"]],
+      next: [
+        ["TASK_STATE_UPDATE", "host offline"],
+        ["HANDLE_FORCE_LOCK", "still online: again"],
+      ],
     },
     {
       name: "DISABLE_SERVICES",
@@ -101,7 +111,10 @@ export const disableHandler: HandlerDef<HostCtx> = {
         c.env.log.warn({ host: c.name }, "stop host services timed out; lock continues");
         return c.rec.personality === "storage" ? goto("HANDLE_CEPH_LOCK") : goto("TASK_STATE_UPDATE");
       },
-      next: [["TASK_STATE_UPDATE", "services stopped (or failed: logged)"], ["HANDLE_CEPH_LOCK", "storage"]],
+      next: [
+        ["TASK_STATE_UPDATE", "services stopped (or failed: logged)"],
+        ["HANDLE_CEPH_LOCK", "storage"],
+      ],
     },
     {
       name: "HANDLE_CEPH_LOCK",

@@ -1,8 +1,8 @@
 import { DegradeMask } from "../inventory/host.js";
-import { arEnable, arManage, enableFailure, postEnabled, SEC, smNotify, Timers } from "./common.js";
-import { END, goto, type HandlerDef, done, stay } from "./engine.js";
-import { MtcFlag } from "./host-context.js";
+import { arEnable, arManage, bump, enableFailure, postEnabled, SEC, smNotify, Timers } from "./common.js";
+import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
+import { MtcFlag } from "./host-context.js";
 import { beginResetProgression, stepResetProgression } from "./reset-progression.js";
 
 /**
@@ -87,7 +87,10 @@ export const enableHandler: HandlerDef<HostCtx> = {
         c.setTask("Booting");
         return goto("INTEST_START");
       },
-      next: [["INTEST_START", "host reset"], ["RECOVERY_TIMER", "progression failed"]],
+      next: [
+        ["INTEST_START", "host reset"],
+        ["RECOVERY_TIMER", "progression failed"],
+      ],
     },
     {
       name: "RECOVERY_TIMER",
@@ -113,7 +116,7 @@ export const enableHandler: HandlerDef<HostCtx> = {
       name: "MTCALIVE_PURGE",
       run: (c) => {
         // Discard mtcAlives that were in flight from before the reset, then open the gate.
-        if ((c.vars.purge = (c.vars.purge as number) + 1) < PURGE_PASSES) return stay;
+        if (bump(c, "purge") < PURGE_PASSES) return stay;
         c.alive = undefined;
         c.gateOpen = true;
         c.vars.aliveWaitFrom = c.now();
@@ -150,10 +153,15 @@ export const enableHandler: HandlerDef<HostCtx> = {
         c.raise({ id: "200.004", severity: "critical", text: `${c.name} boot timeout` });
         c.setState({ avail: "failed" });
         c.setTask("Boot Failed, rebooting");
-        beginResetProgression(c, 0, true);
+        // Keep the failure visible while the host is reset again.
+        beginResetProgression(c, 0, false);
         return goto("RESET_PROGRESSION");
       },
-      next: [["GOENABLED_TIMER", "mtcAlive"], ["FAILURE", "config / LUKS / no reboot / SM unhealthy"], ["RESET_PROGRESSION", "boot timeout"]],
+      next: [
+        ["GOENABLED_TIMER", "mtcAlive"],
+        ["FAILURE", "config / LUKS / no reboot / SM unhealthy"],
+        ["RESET_PROGRESSION", "boot timeout"],
+      ],
     },
     {
       name: "GOENABLED_TIMER",
@@ -168,7 +176,8 @@ export const enableHandler: HandlerDef<HostCtx> = {
       name: "GOENABLED_WAIT",
       timeoutMs: (c) => (c.cfg.timeouts.goenabled + 3) * SEC,
       run: (c) => {
-        if (c.alive && c.alive.at >= (c.vars.goenabledFrom as number) && c.alive.flags & MtcFlag.NotHealthy) return enableFailure(c, "goenable", "In-Test Failed, re-enabling");
+        if (c.alive && c.alive.at >= (c.vars.goenabledFrom as number) && c.alive.flags & MtcFlag.NotHealthy)
+          return enableFailure(c, "goenable", "In-Test Failed, re-enabling");
         const g = c.goenabled;
         if (!g || g.subf || g.at < (c.vars.goenabledFrom as number)) return stay;
         if (!g.passed) return enableFailure(c, "goenable", "In-Test Failed, re-enabling");
@@ -177,7 +186,11 @@ export const enableHandler: HandlerDef<HostCtx> = {
         return goto("HEARTBEAT_WAIT");
       },
       onTimeout: (c) => enableFailure(c, "goenable", "In-Test Timeout, re-enabling"),
-      next: [["HEARTBEAT_WAIT", "goenabled passed"], ["STATE_CHANGE", "self / AIO / no heartbeat soak"], ["FAILURE", "goenabled failed or timeout"]],
+      next: [
+        ["HEARTBEAT_WAIT", "goenabled passed"],
+        ["STATE_CHANGE", "self / AIO / no heartbeat soak"],
+        ["FAILURE", "goenabled failed or timeout"],
+      ],
     },
     {
       name: "HEARTBEAT_WAIT",
@@ -194,14 +207,18 @@ export const enableHandler: HandlerDef<HostCtx> = {
       timeoutMs: (c) => c.cfg.timeouts.heartbeatSoak * SEC,
       run: (c) => (c.heartbeatLoss ? enableFailure(c, "heartbeat", "Enable Heartbeat Failure, re-enabling") : stay),
       onTimeout: (c) => (c.heartbeatLoss ? enableFailure(c, "heartbeat", "Enable Heartbeat Failure, re-enabling") : goto("STATE_CHANGE")),
-      next: [["STATE_CHANGE", "soak passed"], ["FAILURE", "heartbeat loss during soak"]],
+      next: [
+        ["STATE_CHANGE", "soak passed"],
+        ["FAILURE", "heartbeat loss during soak"],
+      ],
     },
     {
       name: "STATE_CHANGE",
       run: (c) => {
         c.setTask("");
         postEnabled(c);
-        if (c.heartbeatLoss && !c.isSelf && !c.isAio && c.cfg.heartbeat.failureAction === "fail") return enableFailure(c, "heartbeat", "Enable Heartbeat Failure, re-enabling");
+        if (c.heartbeatLoss && !c.isSelf && !c.isAio && c.cfg.heartbeat.failureAction === "fail")
+          return enableFailure(c, "heartbeat", "Enable Heartbeat Failure, re-enabling");
         smNotify(c, c.action === "unlock" ? "unlocked" : "enabled");
         return goto("ENABLED");
       },
@@ -255,7 +272,11 @@ export const enableHandler: HandlerDef<HostCtx> = {
         c.setState({ oper: "disabled", avail: "failed" });
         return goto("FAILURE_TIMER");
       },
-      next: [["FAILURE_TIMER", "wait ar interval"], ["FAILURE_SWACT_WAIT", "active controller with standby"], [END, "degrade only / auto-recovery disabled"]],
+      next: [
+        ["FAILURE_TIMER", "wait ar interval"],
+        ["FAILURE_SWACT_WAIT", "active controller with standby"],
+        [END, "degrade only / auto-recovery disabled"],
+      ],
     },
     {
       name: "FAILURE_TIMER",
@@ -291,7 +312,10 @@ export const enableHandler: HandlerDef<HostCtx> = {
         return stay;
       },
       onTimeout: () => goto("FAILURE_SWACT_WAIT"),
-      next: [["FAILURE_SWACT_WAIT", "still active: retry"], [END, "services moved"]],
+      next: [
+        ["FAILURE_SWACT_WAIT", "still active: retry"],
+        [END, "services moved"],
+      ],
     },
   ],
 };

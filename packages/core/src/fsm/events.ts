@@ -45,7 +45,8 @@ export function applyHostMessage(env: MaintenanceEnv, m: HostMessage): void {
 function flagAudit(c: HostCtx, flags: number, network: string): void {
   if (!c.alive || c.run?.handler === "disable") return;
   if (!c.locked && flags & MtcFlag.Locked) c.send("unlocked", { network: network as "mgmt", expectAck: false });
-  if (c.locked && !(flags & MtcFlag.Locked) && c.action === "none") c.send("locked", { network: network as "mgmt", parms: [c.cfg.system.type === "aio-sx" ? 0 : 1], expectAck: false });
+  if (c.locked && !(flags & MtcFlag.Locked) && c.action === "none")
+    c.send("locked", { network: network as "mgmt", parms: [c.cfg.system.type === "aio-sx" ? 0 : 1], expectAck: false });
   const inService = !c.locked && c.rec.operational === "enabled" && c.action === "none" && !c.arDisabled;
   if (inService && !c.isSelf && flags & (MtcFlag.MainGoenableFail | MtcFlag.MainServicesFail)) {
     forceFullEnable(c, flags & MtcFlag.MainGoenableFail ? "out-of-band goenabled failure" : "host services failure");

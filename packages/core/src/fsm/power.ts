@@ -1,6 +1,6 @@
-import { holdThenClearTask, SEC } from "./common.js";
 import { powerSet, powerStatus } from "./bmc-power.js";
-import { END, goto, type HandlerDef, done, stay } from "./engine.js";
+import { bump, holdThenClearTask, SEC } from "./common.js";
+import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 
 /**
@@ -9,7 +9,7 @@ import type { HostCtx } from "./host-context.js";
  */
 const RETRIES = 5;
 const want = (c: HostCtx) => (c.action === "power-on" ? "on" : "off");
-const label = (c: HostCtx) => (want(c) === "on" ? "Power-On" : "Power-Off");
+const label = (c: HostCtx) => ((c.vars.target ?? want(c)) === "on" ? "Power-On" : "Power-Off");
 
 export const powerHandler: HandlerDef<HostCtx> = {
   name: "power",
@@ -83,7 +83,10 @@ export const powerHandler: HandlerDef<HostCtx> = {
         return o.state === "ok" && o.value === c.vars.target ? goto("DONE") : goto("RETRY");
       },
       onTimeout: () => goto("RETRY"),
-      next: [["DONE", "verified"], ["RETRY", "not yet"]],
+      next: [
+        ["DONE", "verified"],
+        ["RETRY", "not yet"],
+      ],
     },
     {
       name: "RETRY",
@@ -91,7 +94,7 @@ export const powerHandler: HandlerDef<HostCtx> = {
       run: (c) => {
         if (c.vars.counted) return stay;
         c.vars.counted = true;
-        const tries = ((c.vars.tries as number) += 1);
+        const tries = bump(c, "tries");
         if (tries >= RETRIES) {
           c.setTask(`${label(c)} Failed${c.bmcAccessible ? "" : " - BMC not accessible"}`);
           return goto("FAIL");
@@ -102,7 +105,10 @@ export const powerHandler: HandlerDef<HostCtx> = {
         c.vars.counted = false;
         return goto("POWER_STATUS");
       },
-      next: [["POWER_STATUS", "retry"], ["FAIL", "5 tries"]],
+      next: [
+        ["POWER_STATUS", "retry"],
+        ["FAIL", "5 tries"],
+      ],
     },
     {
       name: "DONE",

@@ -1,5 +1,5 @@
-import { holdThenClearTask, SEC } from "./common.js";
-import { END, goto, type HandlerDef, done, stay } from "./engine.js";
+import { bump, holdThenClearTask, SEC } from "./common.js";
+import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 import { beginResetProgression, stepResetProgression } from "./reset-progression.js";
 
@@ -48,12 +48,15 @@ export const rebootHandler: HandlerDef<HostCtx> = {
         }
         return goto("FAIL");
       },
-      next: [["FAIL", "progression failed"], [END, "host went down"]],
+      next: [
+        ["FAIL", "progression failed"],
+        [END, "host went down"],
+      ],
     },
     {
       name: "FAIL",
       run: (c) => {
-        const tries = ((c.vars.tries as number) += 1);
+        const tries = bump(c, "tries");
         if (tries <= MAX_RETRIES) {
           c.setTask(`Reboot Failed, retrying (${tries} of ${MAX_RETRIES})`);
           return goto("REBOOT");
@@ -62,7 +65,10 @@ export const rebootHandler: HandlerDef<HostCtx> = {
         c.setAction("none");
         return done("fail");
       },
-      next: [["REBOOT", "retry"], [END, "5 retries failed"]],
+      next: [
+        ["REBOOT", "retry"],
+        [END, "5 retries failed"],
+      ],
     },
     {
       name: "WAIT",

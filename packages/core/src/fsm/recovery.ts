@@ -1,8 +1,8 @@
 import { DegradeMask } from "../inventory/host.js";
 import { forceFullEnable, postEnabled, SEC, smNotify, Timers } from "./common.js";
-import { END, goto, type HandlerDef, done, stay } from "./engine.js";
-import { MtcFlag } from "./host-context.js";
+import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
+import { MtcFlag } from "./host-context.js";
 
 /**
  * Graceful recovery (reference §2.6, behaviour 9): after a heartbeat loss (or MNFA exit) find out whether the host
@@ -80,7 +80,12 @@ export const recoveryHandler: HandlerDef<HostCtx> = {
         smNotify(c, "disabled");
         return goto("SETUP");
       },
-      next: [["HEARTBEAT_START", "did not reset"], ["GOENABLED_TIMER", "host has reset"], ["SETUP", "loss of communication"], [END, "config failure: full enable"]],
+      next: [
+        ["HEARTBEAT_START", "did not reset"],
+        ["GOENABLED_TIMER", "host has reset"],
+        ["SETUP", "loss of communication"],
+        [END, "config failure: full enable"],
+      ],
     },
     {
       name: "SETUP",
@@ -94,7 +99,10 @@ export const recoveryHandler: HandlerDef<HostCtx> = {
         }
         return goto("MTCALIVE_TIMER");
       },
-      next: [["RESET_SEND_WAIT", "BMC: reset after bmc_reset_delay"], ["MTCALIVE_TIMER", "no BMC / DOR"]],
+      next: [
+        ["RESET_SEND_WAIT", "BMC: reset after bmc_reset_delay"],
+        ["MTCALIVE_TIMER", "no BMC / DOR"],
+      ],
     },
     {
       name: "RESET_SEND_WAIT",
@@ -110,7 +118,10 @@ export const recoveryHandler: HandlerDef<HostCtx> = {
         c.launch("rec.reset", async () => bmc?.power?.set("reset"));
         return goto("RESET_RECV_WAIT");
       },
-      next: [["RESET_RECV_WAIT", "bmc_reset_delay"], ["MTCALIVE_TIMER", "reboot ACK / mtcAlive: reset cancelled"]],
+      next: [
+        ["RESET_RECV_WAIT", "bmc_reset_delay"],
+        ["MTCALIVE_TIMER", "reboot ACK / mtcAlive: reset cancelled"],
+      ],
     },
     {
       name: "RESET_RECV_WAIT",
@@ -148,7 +159,10 @@ export const recoveryHandler: HandlerDef<HostCtx> = {
         c.setTask("Graceful Recovery Failed");
         return fullEnable(c, "graceful recovery boot timeout");
       },
-      next: [["GOENABLED_TIMER", "host rebooted"], [END, "no reboot / config / timeout: full enable"]],
+      next: [
+        ["GOENABLED_TIMER", "host rebooted"],
+        [END, "no reboot / config / timeout: full enable"],
+      ],
     },
     {
       name: "GOENABLED_TIMER",
@@ -168,7 +182,10 @@ export const recoveryHandler: HandlerDef<HostCtx> = {
         return g.passed ? goto("HEARTBEAT_START") : fullEnable(c, "goenabled failed");
       },
       onTimeout: (c) => fullEnable(c, "goenabled timeout"),
-      next: [["HEARTBEAT_START", "passed"], [END, "failed / timeout: full enable"]],
+      next: [
+        ["HEARTBEAT_START", "passed"],
+        [END, "failed / timeout: full enable"],
+      ],
     },
     {
       name: "HEARTBEAT_START",
@@ -191,7 +208,10 @@ export const recoveryHandler: HandlerDef<HostCtx> = {
       timeoutMs: (c) => c.cfg.timeouts.heartbeatSoak * SEC,
       run: (c) => (c.heartbeatLoss ? fullEnable(c, "heartbeat loss during recovery soak") : stay),
       onTimeout: () => goto("STATE_CHANGE"),
-      next: [["STATE_CHANGE", "soak passed"], [END, "loss: full enable"]],
+      next: [
+        ["STATE_CHANGE", "soak passed"],
+        [END, "loss: full enable"],
+      ],
     },
     {
       name: "STATE_CHANGE",

@@ -1,6 +1,6 @@
-import { holdThenClearTask, SEC, Timers } from "./common.js";
 import { powerSet, powerStatus } from "./bmc-power.js";
-import { END, goto, type HandlerDef, done, stay } from "./engine.js";
+import { holdThenClearTask, SEC, Timers } from "./common.js";
+import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 
 /**
@@ -26,7 +26,10 @@ export const reinstallHandler: HandlerDef<HostCtx> = {
         if (!c.bmc()?.power) return goto("WIPEDISK");
         return goto("START_WAIT");
       },
-      next: [["START_WAIT", "BMC provisioned"], ["WIPEDISK", "no BMC"]],
+      next: [
+        ["START_WAIT", "BMC provisioned"],
+        ["WIPEDISK", "no BMC"],
+      ],
     },
     {
       name: "START_WAIT",
@@ -42,7 +45,11 @@ export const reinstallHandler: HandlerDef<HostCtx> = {
         return stay;
       },
       onTimeout: (c) => fail(c, "BMC not accessible"),
-      next: [["POWEROFF", "power on"], ["NETBOOT", "power off"], ["FAIL", "BMC not accessible for 10 min"]],
+      next: [
+        ["POWEROFF", "power on"],
+        ["NETBOOT", "power off"],
+        ["FAIL", "BMC not accessible for 10 min"],
+      ],
     },
     {
       name: "POWEROFF",
@@ -126,7 +133,10 @@ export const reinstallHandler: HandlerDef<HostCtx> = {
         c.offline.count = 0;
         return goto("OFFLINE_WAIT");
       },
-      next: [["OFFLINE_WAIT", "ACK"], ["FAIL", "no ACK"]],
+      next: [
+        ["OFFLINE_WAIT", "ACK"],
+        ["FAIL", "no ACK"],
+      ],
     },
     {
       name: "OFFLINE_WAIT",
@@ -137,14 +147,20 @@ export const reinstallHandler: HandlerDef<HostCtx> = {
         return goto("ONLINE_WAIT");
       },
       onTimeout: (c) => fail(c, "offline timeout"),
-      next: [["ONLINE_WAIT", "offline"], ["FAIL", "did not go offline"]],
+      next: [
+        ["ONLINE_WAIT", "offline"],
+        ["FAIL", "did not go offline"],
+      ],
     },
     {
       name: "ONLINE_WAIT",
       timeoutMs: (c) => onlineWaitMs(c),
       run: (c) => (c.aliveSince(c.vars.downAt as number) ? goto("DONE") : stay),
       onTimeout: (c) => fail(c, "online timeout"),
-      next: [["DONE", "mtcAlive from the new install"], ["FAIL", "online timeout"]],
+      next: [
+        ["DONE", "mtcAlive from the new install"],
+        ["FAIL", "online timeout"],
+      ],
     },
     {
       name: "DONE",

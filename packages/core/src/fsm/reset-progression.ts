@@ -1,5 +1,5 @@
-import { END, goto, type HandlerDef, done, type RunHolder, stay, stepHandler } from "./engine.js";
 import { offlineTimeoutMs, SEC } from "./common.js";
+import { done, END, goto, type HandlerDef, type RunHolder, stay, stepHandler } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 
 /**
@@ -67,7 +67,11 @@ export const resetProgression: HandlerDef<HostCtx> = {
         v.resetSince = c.now();
         return goto("RESET");
       },
-      next: [["OFFLINE_CHECK", "ACK"], ["REBOOT", "no ACK, retry"], ["RESET", "5 reboots, BMC provisioned"]],
+      next: [
+        ["OFFLINE_CHECK", "ACK"],
+        ["REBOOT", "no ACK, retry"],
+        ["RESET", "5 reboots, BMC provisioned"],
+      ],
     },
     {
       name: "RESET",
@@ -91,7 +95,11 @@ export const resetProgression: HandlerDef<HostCtx> = {
         c.launch("rp.reset", () => (bmc.power as NonNullable<typeof bmc.power>).set("reset"));
         return goto("RESET_ACK");
       },
-      next: [["RESET_ACK", "bmc_reset_delay: BMC reset"], ["OFFLINE_CHECK", "no BMC"], [END, "host back, reset cancelled"]],
+      next: [
+        ["RESET_ACK", "bmc_reset_delay: BMC reset"],
+        ["OFFLINE_CHECK", "no BMC"],
+        [END, "host back, reset cancelled"],
+      ],
     },
     {
       name: "RESET_ACK",
@@ -109,14 +117,21 @@ export const resetProgression: HandlerDef<HostCtx> = {
         task(c, "Resetting");
         return goto("OFFLINE_CHECK");
       },
-      next: [["OFFLINE_CHECK", "reset accepted"], ["RESET_PROGRESSION_RETRY", "BMC unreachable / no response"]],
+      next: [
+        ["OFFLINE_CHECK", "reset accepted"],
+        ["RESET_PROGRESSION_RETRY", "BMC unreachable / no response"],
+      ],
     },
     {
       name: "OFFLINE_CHECK",
       timeoutMs: (c) => offlineTimeoutMs(c),
       run: (c) => (c.rec.availability === "offline" || c.rec.availability === "power-off" ? done("pass") : stay),
       onTimeout: (c) => (rp(c).cmdRetries >= MAX_REBOOTS_B4_RETRY ? goto("RESET_PROGRESSION_RETRY") : goto("REBOOT")),
-      next: [[END, "offline"], ["REBOOT", "still online"], ["RESET_PROGRESSION_RETRY", "7 tries"]],
+      next: [
+        [END, "offline"],
+        ["REBOOT", "still online"],
+        ["RESET_PROGRESSION_RETRY", "7 tries"],
+      ],
     },
     {
       name: "RESET_PROGRESSION_RETRY",
@@ -125,7 +140,10 @@ export const resetProgression: HandlerDef<HostCtx> = {
         if (++v.retry > v.retries) return done("fail");
         return goto("RESET_PROGRESSION_START");
       },
-      next: [["RESET_PROGRESSION_START", "retry"], [END, "retries exhausted"]],
+      next: [
+        ["RESET_PROGRESSION_START", "retry"],
+        [END, "retries exhausted"],
+      ],
     },
   ],
 };

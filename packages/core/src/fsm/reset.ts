@@ -1,6 +1,6 @@
-import { holdThenClearTask, SEC, Timers } from "./common.js";
 import { powerSet, powerStatus } from "./bmc-power.js";
-import { END, goto, type HandlerDef, done, stay } from "./engine.js";
+import { holdThenClearTask, SEC, Timers } from "./common.js";
+import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 
 /**
@@ -50,7 +50,11 @@ export const resetHandler: HandlerDef<HostCtx> = {
         return goto("REQ_SEND");
       },
       onTimeout: () => goto("QUEUE"),
-      next: [["REQ_SEND", "power on"], ["FAIL", "powered off"], ["QUEUE", "BMC not accessible"]],
+      next: [
+        ["REQ_SEND", "power on"],
+        ["FAIL", "powered off"],
+        ["QUEUE", "BMC not accessible"],
+      ],
     },
     {
       name: "REQ_SEND",
@@ -73,7 +77,10 @@ export const resetHandler: HandlerDef<HostCtx> = {
         return goto("OFFLINE_WAIT");
       },
       onTimeout: () => goto("QUEUE"),
-      next: [["OFFLINE_WAIT", "reset accepted"], ["QUEUE", "failed: retry"]],
+      next: [
+        ["OFFLINE_WAIT", "reset accepted"],
+        ["QUEUE", "failed: retry"],
+      ],
     },
     {
       name: "QUEUE",
@@ -103,7 +110,10 @@ export const resetHandler: HandlerDef<HostCtx> = {
       timeoutMs: () => Timers.resetToOffline,
       run: (c) => (c.rec.availability === "offline" ? goto("DONE") : stay),
       onTimeout: () => goto("QUEUE"),
-      next: [["DONE", "offline"], ["QUEUE", "MTC_RESET_TO_OFFLINE_TIMEOUT"]],
+      next: [
+        ["DONE", "offline"],
+        ["QUEUE", "MTC_RESET_TO_OFFLINE_TIMEOUT"],
+      ],
     },
     {
       name: "DONE",

@@ -1,8 +1,8 @@
 import { DegradeMask } from "../inventory/host.js";
 import { arManage, forceFullEnable, SEC, smNotify, Timers } from "./common.js";
-import { END, goto, type HandlerDef, done, stay } from "./engine.js";
-import { MtcFlag } from "./host-context.js";
+import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
+import { MtcFlag } from "./host-context.js";
 
 /**
  * AIO subfunction enable (reference §2.16): after the main enable of an AIO controller, wait for the worker
@@ -31,7 +31,10 @@ export const subfEnableHandler: HandlerDef<HostCtx> = {
         return goto("GOENABLED_TIMER");
       },
       onTimeout: (c) => subfFailed(c, "200.011", "Worker Configuration Timeout, re-enabling", "config"),
-      next: [["GOENABLED_TIMER", "worker configured"], ["SUBF_FAILED", "MTC_WORKER_CONFIG_TIMEOUT"]],
+      next: [
+        ["GOENABLED_TIMER", "worker configured"],
+        ["SUBF_FAILED", "MTC_WORKER_CONFIG_TIMEOUT"],
+      ],
     },
     {
       name: "GOENABLED_TIMER",
@@ -47,18 +50,24 @@ export const subfEnableHandler: HandlerDef<HostCtx> = {
       timeoutMs: (c) => (c.cfg.timeouts.goenabled + 3) * SEC,
       run: (c) => {
         const g = c.goenabled;
-        if (!g || !g.subf || g.at < (c.vars.from as number)) return stay;
+        if (!g?.subf || g.at < (c.vars.from as number)) return stay;
         return g.passed ? goto("HEARTBEAT_SOAK") : subfFailed(c, "200.013", "Worker In-Test Failed, re-enabling", "goenable");
       },
       onTimeout: (c) => subfFailed(c, "200.013", "Worker In-Test Timeout, re-enabling", "goenable"),
-      next: [["HEARTBEAT_SOAK", "passed"], ["SUBF_FAILED", "failed / timeout"]],
+      next: [
+        ["HEARTBEAT_SOAK", "passed"],
+        ["SUBF_FAILED", "failed / timeout"],
+      ],
     },
     {
       name: "HEARTBEAT_SOAK",
       timeoutMs: (c) => (c.isSelf || c.cfg.heartbeat.failureAction === "none" ? 0 : c.cfg.timeouts.heartbeatSoak * SEC),
       run: (c) => (c.heartbeatLoss && !c.isSelf ? subfFailed(c, "200.013", "Worker Heartbeat Failure, re-enabling", "goenable") : stay),
       onTimeout: () => goto("STATE_CHANGE"),
-      next: [["STATE_CHANGE", "soak passed"], ["SUBF_FAILED", "heartbeat loss"]],
+      next: [
+        ["STATE_CHANGE", "soak passed"],
+        ["SUBF_FAILED", "heartbeat loss"],
+      ],
     },
     {
       name: "STATE_CHANGE",

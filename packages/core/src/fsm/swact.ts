@@ -1,5 +1,5 @@
-import { holdThenClearTask, SEC } from "./common.js";
-import { END, goto, type HandlerDef, done, stay } from "./engine.js";
+import { bump, holdThenClearTask, SEC } from "./common.js";
+import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 
 /**
@@ -7,7 +7,7 @@ import type { HostCtx } from "./host-context.js";
  * hosts (no false losses during the move), ask SM to swact, poll until the services have left this controller.
  */
 const QUERY_TRIES = 10;
-const pollMs = (c: HostCtx) => Math.max(60, c.cfg.timeouts.swact) * SEC / 2 / 5;
+const pollMs = (c: HostCtx) => (Math.max(60, c.cfg.timeouts.swact) * SEC) / 2 / 5;
 
 export const swactHandler: HandlerDef<HostCtx> = {
   name: "swact",
@@ -61,7 +61,10 @@ export const swactHandler: HandlerDef<HostCtx> = {
         c.vars.tries = (c.vars.tries as number) + 1;
         return goto("QUERY");
       },
-      next: [["QUERY", "retry in 10 s"], ["DONE", "10 tries"]],
+      next: [
+        ["QUERY", "retry in 10 s"],
+        ["DONE", "10 tries"],
+      ],
     },
     {
       name: "ACTION",
@@ -91,7 +94,10 @@ export const swactHandler: HandlerDef<HostCtx> = {
         c.vars.polls = 0;
         return goto("ACTION_POLL");
       },
-      next: [["ACTION_POLL", "swact_timeout/2"], ["ACTION_FAIL", "SM refused"]],
+      next: [
+        ["ACTION_POLL", "swact_timeout/2"],
+        ["ACTION_FAIL", "SM refused"],
+      ],
     },
     {
       name: "ACTION_POLL",
@@ -105,7 +111,7 @@ export const swactHandler: HandlerDef<HostCtx> = {
         return stay;
       },
       onTimeout: (c) => {
-        const polls = ((c.vars.polls as number) += 1);
+        const polls = bump(c, "polls");
         if (polls > 5) {
           c.setTask("Swact: Timeout");
           return goto("DONE");
@@ -113,7 +119,10 @@ export const swactHandler: HandlerDef<HostCtx> = {
         c.launch("poll", () => c.env.sm.query(c.name));
         return goto("ACTION_POLL");
       },
-      next: [["ACTION_POLL", "re-query"], ["DONE", "complete / timeout"]],
+      next: [
+        ["ACTION_POLL", "re-query"],
+        ["DONE", "complete / timeout"],
+      ],
     },
     {
       name: "ACTION_FAIL",

@@ -78,7 +78,10 @@ const ADDRESS = /^[0-9a-fA-F:.]{2,45}$/;
 export function validateNewHost(h: Partial<NewHost>): string | undefined {
   if (typeof h.hostname !== "string" || !HOSTNAME.test(h.hostname)) return "hostname: lower-case letters, digits and '-', at most 63";
   if (h.personality !== "controller" && h.personality !== "worker" && h.personality !== "storage") return "personality must be controller, worker or storage";
-  if (h.subfunctions !== undefined && (!Array.isArray(h.subfunctions) || h.subfunctions.some((s) => !["controller", "worker", "storage", "lowlatency"].includes(s))))
+  if (
+    h.subfunctions !== undefined &&
+    (!Array.isArray(h.subfunctions) || h.subfunctions.some((s) => !["controller", "worker", "storage", "lowlatency"].includes(s)))
+  )
     return "subfunctions: controller, worker, storage, lowlatency";
   if (h.mgmtMac !== undefined && (typeof h.mgmtMac !== "string" || !MAC.test(h.mgmtMac))) return "mgmtMac: six colon-separated hex octets";
   for (const k of ["mgmtIp", "clusterHostIp", "pxebootIp"] as const) {

@@ -40,7 +40,11 @@ export class Rig {
     this.store = o.store ?? new MemoryInventoryStore();
     this.sm = new SimulatedServiceManager(
       config.node.hostname,
-      () => this.agent.hosts().filter((h) => h.personality === "controller").map((h) => h.hostname),
+      () =>
+        this.agent
+          .hosts()
+          .filter((h) => h.personality === "controller")
+          .map((h) => h.hostname),
       (ms) => this.clock.sleep(ms),
     );
     this.agent = new MtcAgent({
@@ -59,7 +63,7 @@ export class Rig {
   }
 
   /** Add a simulated host and its inventory record. `bmc: true` gives it a fake BMC at 10.0.0.<n>. */
-  host(name: string, o: Partial<NewHost> & FakeHostOptions & { bmc?: boolean } = {}): void {
+  host(name: string, o: Omit<Partial<NewHost>, "bmc"> & FakeHostOptions & { bmc?: boolean } = {}): void {
     const bmcAddress = o.bmc ? `10.0.0.${this.fabric.hosts.size + 1}` : undefined;
     this.fabric.add(name, { ...o, ...(bmcAddress ? { bmcAddress } : {}) });
     const r = this.agent.addHost({

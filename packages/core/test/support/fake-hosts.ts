@@ -22,6 +22,7 @@ export class FakeHost {
   configured = true;
   healthy = true;
   goenabledPass = true;
+  subfGoenabledPass = true;
   ackCommands = true;
   /** Ignore reboot/reset commands (a hung host: only the BMC can reset it). */
   ignoreReboot = false;
@@ -74,7 +75,7 @@ export class FakeFabric implements HostMessaging, HeartbeatControl {
       m.power = o.up === false ? "off" : "on";
       m.onPower = (state, action) => {
         if (state === "off") this.down(h);
-        else if (action === "reset" || action === "cycle" || !h.up) this.reboot(h, 0);
+        else if (action === "reset" || action === "cycle" || !h.up) this.reboot(h, h.bootMs);
       };
     }
     if (o.up === false) h.up = false;
@@ -93,7 +94,7 @@ export class FakeFabric implements HostMessaging, HeartbeatControl {
     const h = this.hosts.get(hostname);
     const expectAck = options.expectAck ?? true;
     const timeout = options.timeoutMs ?? 10_000;
-    if (!h || !h.up || !h.ackCommands) {
+    if (!h?.up || !h.ackCommands) {
       if (!expectAck) return undefined;
       await this.clock.sleep(timeout);
       throw new Error(`${hostname}: no ACK for ${cmd}`);
@@ -201,7 +202,8 @@ export class FakeFabric implements HostMessaging, HeartbeatControl {
       case "reqSubfGoenabled":
         this.later(2_000, () => {
           if (!h.up) return;
-          this.emit({ kind: "goenabled", hostname: h.name, subfunction: cmd === "reqSubfGoenabled", passed: h.goenabledPass, ...(h.goenabledPass ? {} : { text: "test.sh (rc:1)" }) });
+          const passed = cmd === "reqSubfGoenabled" ? h.subfGoenabledPass : h.goenabledPass;
+          this.emit({ kind: "goenabled", hostname: h.name, subfunction: cmd === "reqSubfGoenabled", passed, ...(passed ? {} : { text: "test.sh (rc:1)" }) });
         });
         return;
       case "locked":
