@@ -194,7 +194,10 @@ export class GuestServer {
     switch (cmd) {
       case GuestCmd.MTC_CMD_ADD_INST:
       case GuestCmd.MTC_CMD_MOD_INST: {
-        if (!uuid || uuid.length !== 36) return this.rate.warn("inst-uuid", { cmd: guestCodeName(cmd) }, "instance command without a uuid");
+        if (uuid?.length !== 36) {
+          this.rate.warn("inst-uuid", { cmd: guestCodeName(cmd) }, "instance command without a uuid");
+          return;
+        }
         const inst = this.getOrAdd(uuid);
         if (!inst.channelPath) {
           const path = join(this.channelDir, channelFileName(uuid));
@@ -220,7 +223,10 @@ export class GuestServer {
       case GuestCmd.MTC_CMD_NOTIFY_INST: {
         const inst = uuid ? this.instances.get(uuid) : undefined;
         const event = text(p, "event");
-        if (!inst || !event) return this.rate.warn("action", { uuid, event }, "vote/notify for an unknown instance or without an event");
+        if (!inst || !event) {
+          this.rate.warn("action", { uuid, event }, "vote/notify for an unknown instance or without an event");
+          return;
+        }
         const notification: NotificationType = cmd === GuestCmd.MTC_CMD_VOTE_INST ? "revocable" : "irrevocable";
         inst.requestAction(event, notification);
         return;

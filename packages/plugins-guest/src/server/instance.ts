@@ -225,11 +225,14 @@ export class GuestInstance {
   private onMessage(msg: Received): void {
     switch (msg.msg_type) {
       case "init":
-        return this.onInit(msg);
+        this.onInit(msg);
+        return;
       case "challenge_response":
-        return this.onChallengeResponse(msg);
+        this.onChallengeResponse(msg);
+        return;
       case "action_response":
-        return this.onActionResponse(msg);
+        this.onActionResponse(msg);
+        return;
       case "exit":
         this.ctx.log.info({ uuid: this.uuid, log: msg.log_msg }, "guest exit");
         this.toWaitingInit();
