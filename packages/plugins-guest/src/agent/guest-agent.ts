@@ -3,16 +3,15 @@ import type { Server } from "node:http";
 import type { MetalConfig } from "@metal/core/config/index";
 import { RateLimitedLog } from "@metal/core/logging/index";
 import type { Clock, Logger, TimerHandle } from "@metal/core/plugin-api";
-import { signatureName } from "@metal/core/wire/index";
+import { decodeMtcMessage, signatureName } from "@metal/core/wire/index";
 import { vimActionTimeoutSecs } from "../action-timeouts.js";
 import { GuestCmd, GuestEvent, guestCodeName, InventoryCmd } from "../udp/codes.js";
 import { decodeGuestDatagram, encodeGuestDatagram, GUEST_SIGNATURE, type Payload, text } from "../udp/guest-datagram.js";
 import { readInstInfo } from "../udp/inst-info.js";
 import { startApiServer } from "./api-server.js";
 import { type AgentHost, type AgentInstance, AgentInventory, onOff, servicesBody } from "./inventory.js";
-import { type GuestResponse, VimClient } from "./vim-client.js";
 import type { AgentOps, ApiResult } from "./vim-api.js";
-import { decodeMtcMessage } from "@metal/core/wire/index";
+import { type GuestResponse, VimClient } from "./vim-client.js";
 
 export interface GuestAgentOptions {
   config: MetalConfig;
@@ -105,7 +104,8 @@ export class GuestAgent implements AgentOps {
 
   private sendInstance(cmd: number, inst: AgentInstance): void {
     const host = this.inventory.hostByName(inst.hostname);
-    if (host) this.sendToServer(host, cmd, { uuid: inst.uuid, service: "heartbeat", state: cmd === GuestCmd.MTC_CMD_DEL_INST ? "disabled" : onOff(inst.reporting) });
+    if (host)
+      this.sendToServer(host, cmd, { uuid: inst.uuid, service: "heartbeat", state: cmd === GuestCmd.MTC_CMD_DEL_INST ? "disabled" : onOff(inst.reporting) });
   }
 
   // ---- AgentOps: the VIM API -------------------------------------------------------------------
@@ -336,7 +336,8 @@ export class GuestAgent implements AgentOps {
       }
       if (host.reporting && this.inventory.instancesOf(host.hostname).length > 0) {
         host.queryMisses++;
-        if (host.queryMisses > 3) this.rate.warn(`qry:${host.hostname}`, { host: host.hostname, misses: host.queryMisses }, "guestServer does not answer queries");
+        if (host.queryMisses > 3)
+          this.rate.warn(`qry:${host.hostname}`, { host: host.hostname, misses: host.queryMisses }, "guestServer does not answer queries");
         this.sendToServer(host, GuestCmd.MTC_CMD_QRY_INST, {});
       }
     }

@@ -38,7 +38,9 @@ export class VimClient {
       uuid,
       hostname,
       "event-type": "service",
-      "event-data": { services: [{ service: "heartbeat", state: onOff(reporting), status: onOff(heartbeating), "restart-timeout": heartbeating ? restartTimeout : "0" }] },
+      "event-data": {
+        services: [{ service: "heartbeat", state: onOff(reporting), status: onOff(heartbeating), "restart-timeout": heartbeating ? restartTimeout : "0" }],
+      },
     });
   }
 
@@ -72,7 +74,13 @@ export class VimClient {
   /** GET /nfvi-plugins/v1/instances/?host_uuid=<uuid>; undefined when the VIM cannot say. */
   async hostInstances(hostUuid: string): Promise<VimInstanceState[] | undefined> {
     try {
-      const r = await httpJson(this.clock, "GET", `${this.baseUrl}/nfvi-plugins/v1/instances/?host_uuid=${encodeURIComponent(hostUuid)}`, undefined, this.timeoutMs);
+      const r = await httpJson(
+        this.clock,
+        "GET",
+        `${this.baseUrl}/nfvi-plugins/v1/instances/?host_uuid=${encodeURIComponent(hostUuid)}`,
+        undefined,
+        this.timeoutMs,
+      );
       if (r.status !== 200) return undefined;
       const parsed = JSON.parse(r.body) as { instances?: unknown };
       if (!Array.isArray(parsed.instances)) return undefined;
