@@ -198,7 +198,7 @@ async function measureAgent(n: number, seconds: number, dir: string): Promise<Me
     const killedAt = await sims.kill(Array.from({ length: KILLED }, (_, k) => k * Math.floor(n / KILLED)));
     const killedNames = new Set(Array.from({ length: KILLED }, (_, k) => `host-${k * Math.floor(n / KILLED)}`));
     const lossDeadline = Date.now() + 10_000;
-    const losses = () => events.filter((e) => e.kind === "loss" && e.network === "mgmt" && killedNames.has(e.hostname));
+    const losses = () => events.filter((e) => e.at >= killedAt && e.kind === "loss" && e.network === "mgmt" && killedNames.has(e.hostname));
     while (losses().length < KILLED && Date.now() < lossDeadline) await sleep(20);
     const lat = losses().map((e) => e.at - killedAt);
     return {
@@ -226,7 +226,16 @@ async function measureEcho(n: number, seconds: number): Promise<Measured> {
     requester,
     [
       "--echo-requester",
-      JSON.stringify({ addresses, port, bindMgmt: AGENT_MGMT, bindClstr: AGENT_CLSTR, periodMs: PERIOD_MS, pulseBytes: 251, failure: FAILURE }),
+      JSON.stringify({
+        addresses,
+        port,
+        bindMgmt: AGENT_MGMT,
+        bindClstr: AGENT_CLSTR,
+        localPorts: [await freePort(), await freePort()],
+        periodMs: PERIOD_MS,
+        pulseBytes: 251,
+        failure: FAILURE,
+      }),
     ],
     {
       stdio: ["ignore", "ignore", "inherit", "ipc"],

@@ -11,6 +11,8 @@ interface Args {
   port: number;
   bindMgmt: string;
   bindClstr: string;
+  /** Fixed local ports, as the hbsAgent has (measured here: replies to ephemeral-port sockets were dropped far more). */
+  localPorts: [number, number];
   periodMs: number;
   pulseBytes: number;
   failure: number;
@@ -20,10 +22,10 @@ if (process.argv[2] === "--echo-requester") {
   const a = JSON.parse(process.argv[3] ?? "{}") as Args;
   const socks = await Promise.all(
     [a.bindMgmt, a.bindClstr].map(
-      (addr) =>
+      (addr, n) =>
         new Promise<ReturnType<typeof createSocket>>((resolve) => {
           const s = createSocket("udp4");
-          s.bind(0, addr, () => {
+          s.bind(a.localPorts[n], addr, () => {
             // The same socket buffers as the hbsAgent's, so the baseline is not starved by a small default.
             s.setRecvBufferSize(4 * 1024 * 1024);
             s.setSendBufferSize(4 * 1024 * 1024);
@@ -38,14 +40,14 @@ if (process.argv[2] === "--echo-requester") {
   let replies = 0;
   let sent = 0;
   const payload = Buffer.alloc(a.pulseBytes, 0x5a);
-  socks.forEach((s, n) =>
+  socks.forEach((s, n) => {
     s.on("message", (_d, rinfo) => {
       const i = index.get(rinfo.address);
       if (i === undefined) return;
       answered[n]![i] = 1;
       replies++;
-    }),
-  );
+    });
+  });
   const dead: Record<string, number> = {};
   const tick = () => {
     for (let n = 0; n < 2; n++) {
@@ -56,11 +58,20 @@ if (process.argv[2] === "--echo-requester") {
         else if (++miss[i]! === a.failure && n === 0) dead[a.addresses[i]!] = Date.now();
         got[i] = 0;
       }
-      for (const ip of a.addresses) {
-        socks[n]!.send(payload, a.port, ip);
-        sent++;
-      }
     }
+    // Send in slices so replies are read while the fan-out goes on (a tight loop of thousands of sends
+    // would leave every reply queued until the socket buffer overflows).
+    const sendSlice = (from: number) => {
+      const to = Math.min(from + 250, a.addresses.length);
+      for (let i = from; i < to; i++) {
+        for (let n = 0; n < 2; n++) {
+          socks[n]!.send(payload, a.port, a.addresses[i]!);
+          sent++;
+        }
+      }
+      if (to < a.addresses.length) setImmediate(() => sendSlice(to));
+    };
+    sendSlice(0);
   };
   setInterval(tick, a.periodMs);
   process.on("message", (m: { q: string }) => {

@@ -401,7 +401,8 @@ export class HbsAgent {
     if (controllerOfFlags(p.flags) !== this.controller) return;
     const m = this.byAddress[network].get(from);
     if (!m) {
-      if (from !== this.address(network)) this.bad.warn(`unknown-${network}-${from}`, { from, network }, "pulse response from an unknown address");
+      // Normal with multicast: every client answers, including hosts the mtcAgent has not handed over (yet).
+      if (from !== this.address(network)) this.log.debug({ from, network }, "pulse response from a host not in the heartbeat inventory");
       return;
     }
     if (!m.monitor[network] || p.seq !== this.seq || !this.expected[network].delete(m)) return;
