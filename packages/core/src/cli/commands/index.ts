@@ -3,6 +3,7 @@ import { clientCommand } from "./client.js";
 import { configCommand } from "./config.js";
 import { labCommand } from "./lab.js";
 import { pluginsCommand } from "./plugins.js";
+import { wireCommand } from "./wire.js";
 
 /** Every core command. Add one line per command file. */
-export const coreCommands: ReadonlyArray<(program: Command) => void> = [pluginsCommand, configCommand, labCommand, clientCommand];
+export const coreCommands: ReadonlyArray<(program: Command) => void> = [pluginsCommand, configCommand, labCommand, clientCommand, wireCommand];
