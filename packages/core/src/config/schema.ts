@@ -55,6 +55,18 @@ export const heartbeatSchema = z
     clusterHostDegradeOnly: z.boolean().default(false),
     smHeartbeatLossMs: z.number().int().min(100).default(800),
     backoffFactor: z.number().int().min(1).default(4),
+    /** Where the hbsAgent sends its alarm requests (mtcalarmd's UDP JSON, on ports.mtcalarm). */
+    alarmAddress: ipv4OrV6.default("127.0.0.1"),
+    /**
+     * How the hbsClient sets PMOND_FLAG: from pmond's "I'm alive" pulses on loopback ports.pmonPulse (the
+     * reference), or always/never on hosts that run no pmond (the lab, tests).
+     */
+    clientPmondFlag: z.enum(["pulses", "always", "never"]).default("pulses"),
+    /** The hbsAgents (one per controller) the mtcAgent sends heartbeat commands to, on ports.hbsCmd. */
+    agents: z
+      .array(z.object({ hostname: z.string().min(1).max(64), address: ipv4OrV6 }).strict())
+      .max(2)
+      .default([]),
   })
   .strict()
   .refine((h) => h.degradeThreshold < h.failureThreshold, {
