@@ -40,12 +40,15 @@ export class HostListError extends Error {
 const DEFAULT_CONSOLE = "ttyS0,115200";
 
 function zodProblems(error: z.ZodError, doc: unknown): string[] {
+  const fmt = (path: readonly PropertyKey[]) => path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
   return error.issues.map((i) => {
-    const path = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
-    // Name the host, not only its index, when the path is inside one.
-    const idx = i.path[0] === "hosts" && typeof i.path[1] === "number" ? i.path[1] : undefined;
-    const name = idx !== undefined ? (doc as { hosts?: Array<{ hostname?: unknown }> }).hosts?.[idx]?.hostname : undefined;
-    return `${path}${typeof name === "string" ? ` (${name})` : ""}: ${i.message}`;
+    // Inside a host, name it as the other checks do: hosts[3] (worker-0).mac
+    if (i.path[0] === "hosts" && typeof i.path[1] === "number") {
+      const name = (doc as { hosts?: Array<{ hostname?: unknown }> }).hosts?.[i.path[1]]?.hostname;
+      const rest = fmt(i.path.slice(2));
+      return `hosts[${i.path[1]}]${typeof name === "string" ? ` (${name})` : ""}${rest}: ${i.message}`;
+    }
+    return `${fmt(i.path).replace(/^\./, "") || "(top level)"}: ${i.message}`;
   });
 }
 
