@@ -1,3 +1,7 @@
+export * from "./agent/inbox.js";
+export * from "./agent/messaging.js";
+export * from "./agent/messaging-pxeboot-monitor.js";
+export * from "./agent/ports.js";
 export * from "./alarms/alarm-manager.js";
 export * from "./client/node-actions.js";
 export * from "./clock/index.js";
@@ -7,4 +11,7 @@ export * from "./inventory/store.js";
 export * from "./logging/index.js";
 export * from "./personality/index.js";
 export * from "./plugin-api/index.js";
+export * from "./transport/mtc-ports.js";
 export * from "./transport/transport.js";
+export * from "./transport/udp-transport.js";
+export * from "./wire/index.js";

@@ -1,15 +1,32 @@
-import type { BmcDriverFactory, MetalPluginModule, ServiceContainer } from "@metal/core/plugin-api";
+import type { CliContribution, MetalPluginModule, ServiceContainer } from "@metal/core/plugin-api";
 import { PluginTokens } from "@metal/core/plugin-api";
+import type { Command } from "commander";
+import { REDFISH_CAPABILITIES } from "./driver.js";
+import { redfishEmulatorCommand } from "./emulator-command.js";
+import { redfishFactory } from "./factory.js";
 
-/** Skeleton: the redfish driver lands with the BMC plugins issue; until then it claims no capability. */
-export const capabilities: MetalPluginModule["capabilities"] = { redfish: [] };
+export { type AuthMode, RedfishClient, type RedfishClientOptions } from "./client/redfish-client.js";
+export { REDFISH_CAPABILITIES, RedfishDriver, redfishBaseUrl } from "./driver.js";
+export { EmulatedMachine } from "./emulator/machine.js";
+export {
+  DEFAULT_FAULTS,
+  defaultProfile,
+  type EmulatorFaults,
+  type EmulatorProfile,
+  type EmulatorProfileInput,
+  type EmulatorQuirks,
+  loadProfile,
+} from "./emulator/profile.js";
+export { type EmulatorListenOptions, RedfishEmulator } from "./emulator/server.js";
+export { redfishFactory } from "./factory.js";
 
-const factory: BmcDriverFactory = {
-  protocol: "redfish",
-  capabilities: [],
-  create: () => ({ protocol: "redfish", supports: () => false, close: async () => {} }),
-};
+export const capabilities: MetalPluginModule["capabilities"] = { redfish: REDFISH_CAPABILITIES };
 
 export function register(container: ServiceContainer): void {
-  container.resolve(PluginTokens.BmcRegistry).register(factory, "@metal/plugin-redfish");
+  const clock = container.resolve(PluginTokens.Clock);
+  const logger = container.isRegistered(PluginTokens.Logger) ? container.resolve(PluginTokens.Logger) : undefined;
+  container.resolve(PluginTokens.BmcRegistry).register(redfishFactory({ clock, ...(logger ? { logger } : {}) }), "@metal/plugin-redfish");
 }
+
+/** `metal redfish-emulator ...` */
+export const cli: CliContribution = (program) => redfishEmulatorCommand(program as Command);

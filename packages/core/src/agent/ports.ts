@@ -53,6 +53,10 @@ export type HostMessage =
       health: number;
       sequence: number;
       mac?: string;
+      /** From the mtcAlive JSON: the subfunctions string ("controller,worker") and the addresses the host reports. */
+      personality?: string;
+      clusterHostIp?: string;
+      pxebootIp?: string;
     }
   | { kind: "goenabled"; hostname: string; subfunction: boolean; passed: boolean; text?: string }
   | { kind: "hostServicesResult"; hostname: string; rc: number; text: string }

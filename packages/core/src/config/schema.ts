@@ -100,6 +100,57 @@ export const autoRecoverySchema = z
   })
   .strict();
 
+/**
+ * Maintenance messaging (issue 3): mtcAlive, the agent inbox and the pxeboot monitor. The periods come from
+ * `timeouts` (seconds, reference values); the optional millisecond overrides here let process tests and the
+ * lab shorten them. `messagingTimers(config)` resolves the two.
+ */
+export const messagingSchema = z
+  .object({
+    /** Overrides timeouts.mtcAlivePeriod (MTC_ALIVE_TIMER, 5 s). */
+    mtcAlivePeriodMs: z.number().int().min(10).optional(),
+    /** The first mtcAlive goes out this long after client start (1 s). */
+    firstMtcAliveMs: z.number().int().min(0).default(1000),
+    /** The client re-sends its ready event this often (MTC_MINS_1). */
+    readyEventPeriodMs: z.number().int().min(10).default(60_000),
+    /** Overrides timeouts.pxebootMonitorPeriod (PXEBOOT_MTCALIVE_MONITOR_RATE_SECS, 10 s). */
+    pxebootMonitorPeriodMs: z.number().int().min(10).optional(),
+    /** PXEBOOT_MTCALIVE_LOSS_THRESHOLD misses make one loss; PXEBOOT_MTCALIVE_LOSS_ALARM_THRESHOLD losses raise 200.003. */
+    pxebootLossThreshold: z.number().int().min(1).default(6),
+    pxebootLossAlarmThreshold: z.number().int().min(1).default(2),
+    /** Overrides timeouts.cmdResponse (MTC_CMD_RSP_TIMEOUT, 10 s): how long a command waits for its ACK. */
+    cmdResponseTimeoutMs: z.number().int().min(10).optional(),
+    /** MSGS_PER_SEC_THRESHOLD over a 60 s window. */
+    rateLogThreshold: z.number().int().min(1).default(20),
+    rateLogWindowMs: z.number().int().min(100).default(60_000),
+    /**
+     * The agent's cluster-host receive port. The reference binds the cluster-host socket on the mgmt port
+     * (2101) at another address; tests on one loopback address give it a port of its own. Default: ports.agentMgmt.
+     */
+    agentClstrPort: port.optional(),
+    /** How the client carries out a reboot: systemd (the real machine) or lab (a simulated reboot). */
+    nodeActions: z.enum(["systemd", "lab"]).default("systemd"),
+    /** The goenabled "recent pass" window: a request within it is answered without re-running (20 min). */
+    goenabledRecentPassMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(20 * 60_000),
+  })
+  .strict();
+
+/** The messaging periods in milliseconds: the override when given, else the reference value from timeouts. */
+export function messagingTimers(config: { timeouts: z.infer<typeof timeoutsSchema>; messaging: z.infer<typeof messagingSchema> }) {
+  const m = config.messaging;
+  return {
+    mtcAlivePeriodMs: m.mtcAlivePeriodMs ?? config.timeouts.mtcAlivePeriod * 1000,
+    firstMtcAliveMs: m.firstMtcAliveMs,
+    readyEventPeriodMs: m.readyEventPeriodMs,
+    pxebootMonitorPeriodMs: m.pxebootMonitorPeriodMs ?? config.timeouts.pxebootMonitorPeriod * 1000,
+    cmdResponseTimeoutMs: m.cmdResponseTimeoutMs ?? config.timeouts.cmdResponse * 1000,
+  };
+}
+
 export const configSchema = z
   .object({
     /** Every path a daemon touches (/var/run, /var/persist, /etc/goenabled.d, ...) sits under this root. */
@@ -139,6 +190,7 @@ export const configSchema = z
     heartbeat: heartbeatSchema.default(heartbeatSchema.parse({})),
     timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
     autoRecovery: autoRecoverySchema.default(autoRecoverySchema.parse({})),
+    messaging: messagingSchema.default(messagingSchema.parse({})),
     mnfa: z
       .object({ threshold: z.number().int().min(1).default(2) })
       .strict()

@@ -1,2 +1,5 @@
+export * from "./mtc-alive.js";
 export * from "./mtc-codes.js";
+export * from "./mtc-flags.js";
+export * from "./mtc-mac.js";
 export * from "./mtc-message.js";

@@ -59,6 +59,8 @@ export interface MtcMessage {
 export type DecodeResult = { ok: true; msg: MtcMessage } | { ok: false; reason: string };
 
 const U32_MAX = 0xffffffff;
+/** One shared decoder: a new TextDecoder per datagram costs more than the rest of the decode. */
+const utf8 = new TextDecoder("utf-8", { fatal: false });
 
 function cstring(bytes: Buffer, start: number, end: number): string {
   const nul = bytes.indexOf(0, start);
@@ -141,8 +143,7 @@ export function decodeMtcMessage(data: Buffer): DecodeResult {
   const bufBytes = data.subarray(MTC_BUF_OFFSET);
   const nul = bufBytes.indexOf(0);
   const text = bufBytes.subarray(0, nul === -1 ? bufBytes.length : nul);
-  const decoded = new TextDecoder("utf-8", { fatal: false }).decode(text);
-  msg.buf = decoded;
+  msg.buf = utf8.decode(text);
   return { ok: true, msg };
 }
 

@@ -1,0 +1,48 @@
+import type { Command } from "commander";
+import { LabNodeActions } from "../../client/lab-node-actions.js";
+import { MtcClient } from "../../client/mtc-client.js";
+import type { NodeActions } from "../../client/node-actions.js";
+import { SystemdNodeActions } from "../../client/systemd-node-actions.js";
+import { nodePaths } from "../../config/paths.js";
+import { createMetalContainer } from "../../di/container.js";
+import { Tokens } from "../../di/tokens.js";
+import { UdpTransport } from "../../transport/udp-transport.js";
+import { loadCliConfig } from "../config-option.js";
+import { CliError } from "../errors.js";
+
+/** `metal client --config F`: run this node's mtcClient until SIGTERM/SIGINT. */
+export function clientCommand(program: Command): void {
+  program
+    .command("client")
+    .description("run the maintenance client (mtcClient) of this node: mtcAlive, agent commands, node-locked files, goenabled and host services")
+    .requiredOption("--config <file>", "metal config file (node, networks, ports, root)")
+    .action(async (opts: { config: string }) => {
+      const config = await loadCliConfig(opts.config);
+      const container = await createMetalContainer({ config, plugins: [] });
+      const clock = container.resolve(Tokens.Clock);
+      const logger = container.resolve(Tokens.Logger);
+      const actions: NodeActions =
+        config.messaging.nodeActions === "lab" ? new LabNodeActions(nodePaths(config.root), clock, logger) : new SystemdNodeActions(logger);
+      container.register(Tokens.NodeActions, { useValue: actions });
+      container.register(Tokens.Transport, { useValue: new UdpTransport() });
+      let client: MtcClient;
+      try {
+        client = new MtcClient({
+          config,
+          transport: container.resolve(Tokens.Transport),
+          clock,
+          logger,
+          actions: container.resolve(Tokens.NodeActions),
+          personalities: container.resolve(Tokens.PersonalityRegistry),
+        });
+        await client.start();
+      } catch (err) {
+        throw new CliError(`client: ${(err as Error).message}`, 1);
+      }
+      await new Promise<void>((resolve) => {
+        process.once("SIGTERM", resolve);
+        process.once("SIGINT", resolve);
+      });
+      await client.stop();
+    });
+}

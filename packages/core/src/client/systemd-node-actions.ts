@@ -1,0 +1,58 @@
+import { writeFile } from "node:fs/promises";
+import { uptime } from "node:os";
+import { execa } from "execa";
+import type { Logger } from "../plugin-api/services.js";
+import type { NodeActions } from "./node-actions.js";
+
+/** `systemctl stop pmon` is tried this many times before a reboot goes ahead regardless. */
+const PMON_STOP_TRIES = 5;
+
+/**
+ * The real machine: systemctl for reboots, the wipedisk tool, magic SysRq as the failsafe
+ * (mtcNodeComp.cpp / mtcCompMsg.cpp). Commands are fixed argv lists; nothing from the wire reaches them.
+ */
+export class SystemdNodeActions implements NodeActions {
+  constructor(
+    private readonly log: Logger,
+    private readonly sysrqTrigger = "/proc/sysrq-trigger",
+  ) {}
+
+  private async run(file: string, args: string[]): Promise<number> {
+    const r = await execa(file, args, { reject: false, timeout: 60_000, stdin: "ignore" });
+    if (r.exitCode !== 0) this.log.warn({ cmd: [file, ...args].join(" "), rc: r.exitCode, err: r.stderr?.toString().slice(0, 200) }, "node action failed");
+    return r.exitCode ?? -1;
+  }
+
+  async reboot(reason: string): Promise<void> {
+    this.log.warn({ reason }, "rebooting (systemctl reboot)");
+    await this.run("systemctl", ["reboot"]);
+  }
+
+  async reset(reason: string): Promise<void> {
+    this.log.warn({ reason }, "resetting (systemctl reboot --force)");
+    await this.run("systemctl", ["reboot", "--force"]);
+  }
+
+  async wipedisk(reason: string): Promise<void> {
+    this.log.warn({ reason }, "wiping the boot disk, then a forced reboot");
+    await this.run("/usr/local/bin/wipedisk", ["--force"]);
+    await this.run("systemctl", ["reboot", "--force"]);
+  }
+
+  async sysrq(key: "b" | "c"): Promise<void> {
+    this.log.error({ key }, "failsafe: magic SysRq");
+    await writeFile(this.sysrqTrigger, key).catch((err: Error) => this.log.error({ err: err.message }, "sysrq trigger failed"));
+  }
+
+  async stopPmon(): Promise<void> {
+    for (let i = 0; i < PMON_STOP_TRIES; i++) if ((await this.run("systemctl", ["stop", "pmon"])) === 0) return;
+  }
+
+  async sync(): Promise<void> {
+    await this.run("sync", []);
+  }
+
+  async uptimeSeconds(): Promise<number> {
+    return Math.floor(uptime());
+  }
+}

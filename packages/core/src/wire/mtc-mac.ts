@@ -1,0 +1,28 @@
+import type { MtcMessage } from "./mtc-message.js";
+
+const MAC_RE = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
+
+/** Lower-case colon form, or undefined when the text is not a MAC. */
+export function normalizeMac(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const mac = text.trim().toLowerCase();
+  return MAC_RE.test(mac) ? mac : undefined;
+}
+
+export type MacCheck = { ok: true } | { ok: false; reason: string };
+
+/**
+ * The client-side check on agent commands (mtcCompMsg.cpp: mtc_service_command): a command with ver >= 1
+ * must carry this node's mgmt MAC at hdr[17]. Commands of ver 0 predate the MAC and pass.
+ * (The original compares with strstr on the header; this compares the whole MAC, case-insensitively, so a
+ * MAC that is a prefix of another's cannot pass.)
+ */
+export function checkCommandMac(msg: MtcMessage, ownMac: string): MacCheck {
+  if (msg.ver < 1) return { ok: true };
+  const own = normalizeMac(ownMac);
+  if (!own) return { ok: false, reason: `own mac '${ownMac}' is not a MAC` };
+  if (msg.mac === undefined) return { ok: false, reason: "command carries no mac" };
+  const got = normalizeMac(msg.mac);
+  if (got !== own) return { ok: false, reason: `mac mismatch: command for '${msg.mac.slice(0, 20)}', this node is ${own}` };
+  return { ok: true };
+}

@@ -1,0 +1,168 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ExecutionContext } from "ava";
+import { AgentMessaging } from "../../src/agent/messaging.js";
+import type { HostMessage } from "../../src/agent/ports.js";
+import { SystemClock } from "../../src/clock/system-clock.js";
+import { defaultConfig, type MetalConfigInput } from "../../src/config/index.js";
+import { nodePaths } from "../../src/config/paths.js";
+import { UdpTransport } from "../../src/transport/udp-transport.js";
+import { captureLogger } from "./capture-logger.js";
+import { MemoryAlarms } from "./memory-alarms.js";
+import { freeUdpPorts } from "./udp.js";
+
+export const METAL_MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+
+export interface RealPair {
+  hostname: string;
+  hostIp: string;
+  mac: string;
+  root: string;
+  paths: ReturnType<typeof nodePaths>;
+  agent: AgentMessaging;
+  alarms: MemoryAlarms;
+  messages: HostMessage[];
+  agentLog: Array<Record<string, unknown>>;
+  client: ChildProcess;
+  clientLog: () => string;
+  ports: { agentMgmt: number; agentClstr: number; agentPxeboot: number; clientMgmt: number; clientClstr: number; clientPxeboot: number };
+  waitFor<T extends HostMessage>(pred: (m: HostMessage) => m is T, timeoutMs?: number): Promise<T>;
+  waitFor(pred: (m: HostMessage) => boolean, timeoutMs?: number): Promise<HostMessage>;
+}
+
+export interface PairOptions {
+  hostIp: string;
+  hostname?: string;
+  subfunctions?: string[];
+  /** Extra client config (merged over the generated one). */
+  client?: (c: MetalConfigInput) => MetalConfigInput;
+  /** Extra agent messaging settings. */
+  agentMessaging?: Record<string, unknown>;
+  /** Where the client sends pxeboot traffic (default: the agent). */
+  clientPxebootController?: string;
+  /** Prepare the root before the client starts. */
+  prepare?: (paths: ReturnType<typeof nodePaths>) => void;
+}
+
+/** A real agent messaging stack in this process and a real `metal client` process, on loopback, with their own ports. */
+export async function startPair(t: ExecutionContext, o: PairOptions): Promise<RealPair> {
+  const [agentMgmt, agentClstr, agentPxeboot, clientMgmt, clientClstr, clientPxeboot] = (await freeUdpPorts(6)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const ports = { agentMgmt, agentClstr, agentPxeboot, clientMgmt, clientClstr, clientPxeboot };
+  const hostname = o.hostname ?? "worker-1";
+  const mac = `52:54:00:00:${o.hostIp
+    .split(".")
+    .slice(-2)
+    .map((x) => Number(x).toString(16).padStart(2, "0"))
+    .join(":")}`;
+  const root = mkdtempSync(join(tmpdir(), "metal-client-"));
+  const paths = nodePaths(root);
+  mkdirSync(paths.varRun, { recursive: true });
+  o.prepare?.(paths);
+  const shared = {
+    ports: { agentMgmt, agentPxeboot, clientMgmt, clientClstr, clientPxeboot },
+  };
+  const agentConfig = defaultConfig({
+    ...shared,
+    networks: { mgmt: { controller: "127.0.0.1" }, clusterHost: { controller: "127.0.0.1" }, pxeboot: { controller: "127.0.0.1" } },
+    messaging: { agentClstrPort: agentClstr, ...o.agentMessaging },
+  });
+  let clientConfig: MetalConfigInput = {
+    ...shared,
+    root,
+    node: { hostname, subfunctions: (o.subfunctions ?? ["worker"]) as Array<"worker">, mac },
+    networks: {
+      mgmt: { address: o.hostIp, controller: "127.0.0.1" },
+      clusterHost: { address: o.hostIp, controller: "127.0.0.1" },
+      pxeboot: { address: o.hostIp, controller: o.clientPxebootController ?? "127.0.0.1" },
+    },
+    messaging: { agentClstrPort: agentClstr, mtcAlivePeriodMs: 500, firstMtcAliveMs: 100, nodeActions: "lab" },
+    timeouts: { goenabled: 20, hostServices: 20 },
+    logging: { level: "debug" },
+  };
+  if (o.client) clientConfig = o.client(clientConfig);
+  const cfgFile = join(root, "client.json");
+  writeFileSync(cfgFile, JSON.stringify(clientConfig));
+
+  const { logger, lines } = captureLogger();
+  const alarms = new MemoryAlarms();
+  const agent = new AgentMessaging({ config: agentConfig, transport: new UdpTransport(), clock: new SystemClock(), logger, alarms });
+  await agent.start();
+  agent.setHost({ hostname, mgmtIp: o.hostIp, mgmtMac: mac });
+  const messages: HostMessage[] = [];
+  agent.onMessage((m) => messages.push(m));
+
+  const client = spawn(process.execPath, [METAL_MAIN, "client", "--config", cfgFile], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  client.stderr?.on("data", (c: Buffer) => {
+    stderr += c.toString();
+    if (stderr.length > 2_000_000) stderr = stderr.slice(-1_000_000);
+  });
+  t.teardown(async () => {
+    if (client.exitCode === null) {
+      const gone = new Promise((r) => client.once("exit", r));
+      client.kill("SIGTERM");
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
+      if (client.exitCode === null) client.kill("SIGKILL");
+    }
+    await agent.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  function waitFor(pred: (m: HostMessage) => boolean, timeoutMs = 10_000): Promise<HostMessage> {
+    const seen = messages.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`no matching HostMessage within ${timeoutMs} ms; client stderr tail:\n${stderr.slice(-3000)}`));
+      }, timeoutMs);
+      const off = agent.onMessage((m) => {
+        if (pred(m)) {
+          clearTimeout(timer);
+          off();
+          resolve(m);
+        }
+      });
+    });
+  }
+  return {
+    hostname,
+    hostIp: o.hostIp,
+    mac,
+    root,
+    paths,
+    agent,
+    alarms,
+    messages,
+    agentLog: lines,
+    client,
+    clientLog: () => stderr,
+    ports,
+    waitFor: waitFor as RealPair["waitFor"],
+  };
+}
+
+/** Poll a condition (bounded): true when it held within the time. */
+export async function eventually(pred: () => boolean, timeoutMs: number, stepMs = 50): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (pred()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+export function writeScript(path: string, body: string): void {
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+}

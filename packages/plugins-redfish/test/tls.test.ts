@@ -1,0 +1,70 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SystemClock } from "@metal/core/clock/index";
+import { secretFromString } from "@metal/core/di/secret";
+import type { BmcError } from "@metal/core/plugin-api";
+import test from "ava";
+import { RedfishDriver } from "../src/driver.js";
+import { RedfishEmulator } from "../src/emulator/server.js";
+
+/** A self-signed certificate for 127.0.0.1, made by openssl for this run. */
+function makeCert(): { dir: string; cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), "metal-tls-"));
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ],
+    {
+      stdio: "ignore",
+    },
+  );
+  return { dir, cert, key };
+}
+
+test("TLS verification is on by default; the CA option or --insecure let the call through", async (t) => {
+  const { cert, key } = makeCert();
+  const emulator = new RedfishEmulator();
+  const { port } = await emulator.listen({ port: 0, tls: { cert: readFileSync(cert), key: readFileSync(key) } });
+  t.teardown(() => emulator.close());
+  const target = (extra: object) => ({
+    host: "h",
+    address: "127.0.0.1",
+    port,
+    username: "root",
+    password: secretFromString("calvin"),
+    timeoutMs: 5_000,
+    options: { httpRetries: 1 },
+    ...extra,
+  });
+  const strict = new RedfishDriver(target({}), new SystemClock());
+  const err = await t.throwsAsync(strict.power.status());
+  t.is((err as BmcError).code, "protocol");
+  t.regex(err!.message, /TLS verification failed/);
+  await strict.close();
+  const withCa = new RedfishDriver(target({ caFile: cert }), new SystemClock());
+  t.is(await withCa.power.status(), "off");
+  await withCa.close();
+  const insecure = new RedfishDriver(target({ insecure: true }), new SystemClock());
+  t.is(await insecure.power.status(), "off");
+  await insecure.close();
+  t.is(emulator.activeSessions(), 0);
+});
