@@ -71,9 +71,13 @@ test.serial("dnsmasq serves the generated tree over TFTP on loopback; curl and t
   const conf = join(dir, "dnsmasq.conf");
   writeFileSync(conf, dnsmasqConfig(list, { tftpRoot: root }));
   // The generated config as is, bound to loopback only; no DHCP range here, so only TFTP runs.
-  const child: ChildProcess = spawn("dnsmasq", ["--no-daemon", "-C", conf, "--listen-address=127.0.0.1", "--bind-interfaces", "--pid-file=", "--log-facility=-"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child: ChildProcess = spawn(
+    "dnsmasq",
+    ["--no-daemon", "-C", conf, "--listen-address=127.0.0.1", "--bind-interfaces", "--pid-file=", "--log-facility=-"],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let log = "";
   child.stdout?.on("data", (d) => (log += d));
   child.stderr?.on("data", (d) => (log += d));

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ExecutionContext } from "ava";
 import { execa } from "execa";
+import type { RvmcTiming } from "../src/rvmc/config.js";
 
 /** A fresh directory for one test. */
 export function tempDir(prefix = "metal-bsp-"): string {
@@ -71,7 +72,8 @@ export function writeFixture(dir: string, name: string, text: string): string {
  */
 export async function runTool(t: ExecutionContext, cmd: string, args: string[], debianPackage: string) {
   const r = await execa(cmd, args, { reject: false, timeout: 30_000, all: true });
-  if ((r as { code?: string }).code === "ENOENT") throw new Error(`${cmd} is not installed: install the Debian package ${debianPackage} (bash scripts/setup.sh peers)`);
+  if ((r as { code?: string }).code === "ENOENT")
+    throw new Error(`${cmd} is not installed: install the Debian package ${debianPackage} (bash scripts/setup.sh peers)`);
   if (r.timedOut) throw new Error(`${cmd} ${args.join(" ")} timed out`);
   t.log(`${cmd} ${args.join(" ")} -> exit ${r.exitCode}`);
   return r;
@@ -95,4 +97,9 @@ export function assertGolden(t: ExecutionContext, name: string, actual: string):
     return;
   }
   t.is(actual, expected, `differs from golden ${name}`);
+}
+
+/** RVMC timings for tests: every poll, retry and connect delay `ms`; the bounds stay generous. */
+export function fastTiming(ms: number, retries = 3): RvmcTiming {
+  return { pollIntervalMs: ms, maxPollCount: 500, retries, retryDelayMs: ms, connectRetries: 2, connectDelayMs: ms, powerActionTimeoutMs: 10_000 };
 }

@@ -6,7 +6,7 @@ import { checkKickstart } from "../src/kickstart/check.js";
 import { backupSize, DiskLayoutError, diskLayout, volumeSizes } from "../src/kickstart/disk-layout.js";
 import { aioReservedMiB, KernelArgsError, kernelArgs } from "../src/kickstart/kernel-args.js";
 import { platformConf, presetName } from "../src/kickstart/platform-conf.js";
-import { parseProfile, ProfileError } from "../src/kickstart/profile.js";
+import { ProfileError, parseProfile } from "../src/kickstart/profile.js";
 import { renderKickstart } from "../src/kickstart/render.js";
 import { assertGolden, tempDir } from "./helpers.js";
 

@@ -52,7 +52,11 @@ test("template choice: AIO controller -> smallsystem[_lowlatency], worker[_lowla
   t.is(templateFor({ nodetype: "storage", aio: false, lowlatency: false }), "storage");
   // Only kernel, traits and defaultkernel differ between templates.
   const strip = (s: string, n: (typeof TEMPLATE_NAMES)[number]) =>
-    s.replaceAll(TEMPLATES[n].label, "L").replaceAll(`bzImage-${TEMPLATES[n].kernel}`, "K").replaceAll(TEMPLATES[n].traits, "T").replaceAll(TEMPLATES[n].defaultKernel, "D");
+    s
+      .replaceAll(TEMPLATES[n].label, "L")
+      .replaceAll(`bzImage-${TEMPLATES[n].kernel}`, "K")
+      .replaceAll(TEMPLATES[n].traits, "T")
+      .replaceAll(TEMPLATES[n].defaultKernel, "D");
   for (const n of TEMPLATE_NAMES) {
     t.is(strip(biosTemplate(n, "24.09"), n), strip(biosTemplate("controller", "24.09"), "controller"), n);
     t.is(strip(uefiTemplate(n, "24.09"), n), strip(uefiTemplate("controller", "24.09"), "controller"), n);
@@ -113,7 +117,7 @@ test("regenerating replaces a host's files (personality change) and removal dele
   const dir = tempDir();
   const out = join(dir, "tree");
   await generatePxeboot(await loadHostList(writeFixture(dir, "a.yaml", STANDARD_HOSTS)), out);
-  const changed = STANDARD_HOSTS.replace("worker-0, mac: \"52:54:00:00:00:04\", personality: worker", "worker-0, mac: \"52:54:00:00:00:04\", personality: storage");
+  const changed = STANDARD_HOSTS.replace('worker-0, mac: "52:54:00:00:00:04", personality: worker', 'worker-0, mac: "52:54:00:00:00:04", personality: storage');
   await generatePxeboot(await loadHostList(writeFixture(dir, "b.yaml", changed)), out);
   t.regex(readFileSync(join(out, "pxelinux.cfg/efi-01-52-54-00-00-00-04.cfg"), "utf8"), /traits=storage /);
   const removed = removeHostFiles(out, "52:54:00:00:00:04");

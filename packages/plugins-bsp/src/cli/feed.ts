@@ -22,7 +22,9 @@ export function feedCommand(bsp: Command): void {
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
-        process.stdout.write(`copied ${result.copied.length}, unchanged ${result.unchanged.length}; install uuid ${result.installUuid}${result.installUuidCreated ? " (new)" : ""}\n`);
+        process.stdout.write(
+          `copied ${result.copied.length}, unchanged ${result.unchanged.length}; install uuid ${result.installUuid}${result.installUuidCreated ? " (new)" : ""}\n`,
+        );
       }
     });
 }

@@ -1,17 +1,17 @@
-import { CliError } from "@metal/core/cli/errors";
-import { loadCliConfig } from "@metal/core/cli/config-option";
 import { createMetalContainer, SystemClock, silentLogger, Tokens } from "@metal/core";
+import { loadCliConfig } from "@metal/core/cli/config-option";
+import { CliError } from "@metal/core/cli/errors";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { loadRvmcConfig, RvmcConfigError, selectTargets } from "../rvmc/config.js";
 import { RVMC_STEPS, type RvmcReport, runRvmcAll, type StepEvent } from "../rvmc/sequence.js";
 
 /** Step progress: one bar per target on a terminal, one line per step otherwise. */
-function stepProgress(targets: readonly string[], json: boolean): { onStep: (e: StepEvent) => void; stop: () => void } {
+function stepProgress(targets: readonly string[]): { onStep: (e: StepEvent) => void; stop: () => void } {
   if (!process.stderr.isTTY) {
     return {
       onStep: (e) => {
-        if (e.status !== "start" && !json) process.stderr.write(`${e.target}: ${e.step} ${e.status}${e.detail ? `: ${e.detail}` : ""}\n`);
+        if (e.status !== "start") process.stderr.write(`${e.target}: ${e.step} ${e.status}${e.detail ? `: ${e.detail}` : ""}\n`);
       },
       stop() {},
     };
@@ -57,10 +57,7 @@ export function rvmcCommand(bsp: Command): void {
       }
       const container = await createMetalContainer({ config: await loadCliConfig(opts.metalConfig), logger: silentLogger() });
       const registry = container.resolve(Tokens.BmcRegistry);
-      const progress = stepProgress(
-        targets.map((t) => t.name),
-        Boolean(opts.json),
-      );
+      const progress = stepProgress(targets.map((t) => t.name));
       let reports: RvmcReport[];
       try {
         reports = await runRvmcAll(targets, timing, { registry, clock: new SystemClock(), onStep: progress.onStep }, parallel);
@@ -70,6 +67,7 @@ export function rvmcCommand(bsp: Command): void {
       if (opts.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
       else for (const r of reports) process.stdout.write(r.ok ? `${r.target}: installed from virtual media (boot mode ${r.bootMode})\n` : `${r.error}\n`);
       const failed = reports.filter((r) => !r.ok);
-      if (failed.length) throw new CliError(`${failed.length} of ${reports.length} target(s) failed: ${failed.map((f) => `${f.target} at ${f.failedStep}`).join(", ")}`, 1);
+      if (failed.length)
+        throw new CliError(`${failed.length} of ${reports.length} target(s) failed: ${failed.map((f) => `${f.target} at ${f.failedStep}`).join(", ")}`, 1);
     });
 }

@@ -38,14 +38,23 @@ export const systemSchema = z
     /** Which fallback menu is live for unconfigured nodes: `default` or `default.static`. */
     mgmtAddressing: z.enum(["dynamic", "static"]).default("dynamic"),
     /** Where dnsmasq serves the tree from (the controller's /var/pxeboot). */
-    tftpRoot: z.string().regex(/^\/[A-Za-z0-9_.\-/]*$/, "must be an absolute path").default("/var/pxeboot"),
+    tftpRoot: z
+      .string()
+      .regex(/^\/[A-Za-z0-9_.\-/]*$/, "must be an absolute path")
+      .default("/var/pxeboot"),
     dhcp: z
       .object({
-        interface: z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, "must be an interface name").optional(),
+        interface: z
+          .string()
+          .regex(/^[A-Za-z0-9_.:-]{1,15}$/, "must be an interface name")
+          .optional(),
         /** First and last address handed out. */
         rangeStart: z.string().regex(IPV4, "must be an IPv4 address"),
         rangeEnd: z.string().regex(IPV4, "must be an IPv4 address"),
-        leaseTime: z.string().regex(/^(\d+[smhdw]?|infinite)$/, "must be like 1h, 600 or infinite").default("1h"),
+        leaseTime: z
+          .string()
+          .regex(/^(\d+[smhdw]?|infinite)$/, "must be like 1h, 600 or infinite")
+          .default("1h"),
       })
       .strict()
       .optional(),

@@ -3,7 +3,7 @@ import { parseTraits } from "../hosts/traits.js";
 import { diskLayout } from "./disk-layout.js";
 import { kernelArgs } from "./kernel-args.js";
 import { platformConf } from "./platform-conf.js";
-import { parseProfile, type Profile } from "./profile.js";
+import { type Profile, parseProfile } from "./profile.js";
 import { KICKSTART_MAGIC, SECTION_ORDER, type SectionName } from "./render.js";
 
 /**
@@ -92,7 +92,8 @@ function checkValues(blocks: Block[], traits: string, profile: Profile, problems
   const layout = diskLayout(role, profile);
   const parts = [...body("%part").matchAll(/--change-name=\d+:(\S+)/g)].map((m) => m[1]);
   const wantParts = layout.partitions.map((p) => p.name);
-  if (parts.join(",") !== wantParts.join(",")) problems.push(`partitions ${parts.join(",") || "(none)"}; traits ${traits} on this profile need ${wantParts.join(",")}`);
+  if (parts.join(",") !== wantParts.join(","))
+    problems.push(`partitions ${parts.join(",") || "(none)"}; traits ${traits} on this profile need ${wantParts.join(",")}`);
 
   const mkfs = body("%mkfs");
   for (const [lv, size] of Object.entries(layout.volumes)) {

@@ -26,7 +26,12 @@ export const profileSchema = z
     /** DMI product name; ProLiant Gen8 needs intel_iommu=on,eth_no_rmrr. */
     productName: z.string().max(128).optional(),
     /** NUMA node 0 memory, for the AIO worker_reserved.conf. */
-    node0MemoryMiB: z.number().int().min(1024).max(64 * 1024 * 1024).default(65536),
+    node0MemoryMiB: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(65536),
     httpPort: z.number().int().min(1).max(65535).default(8080),
     hwSettle: z.number().int().min(0).max(3600).default(0),
     /** platform_backup size (controllers); never below the default for the disk. */

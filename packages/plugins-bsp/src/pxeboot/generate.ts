@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Host, HostList } from "../hosts/host-list.js";
 import { pxeFileNames } from "../hosts/mac.js";
@@ -35,25 +35,37 @@ function write(root: string, rel: string, text: string): string {
   return rel;
 }
 
-/** Delete a host's three files (sysinv's _remove_pxe_config); missing files are fine. */
-export function removeHostFiles(outDir: string, mac: string): string[] {
+/**
+ * Delete a host's three files (sysinv's _remove_pxe_config); missing files are fine. `existing`, when
+ * given, lists the live directory, so a fresh tree costs no failed unlink per file.
+ */
+export function removeHostFiles(outDir: string, mac: string, existing?: ReadonlySet<string>): string[] {
   const names = pxeFileNames(mac);
-  const rels = [names.bios, names.uefi, names.uefiCfg].map((n) => `${LIVE_DIR}/${n}`);
-  for (const rel of rels) rmSync(join(outDir, rel), { force: true });
-  return rels;
+  const all = [names.bios, names.uefi, names.uefiCfg];
+  for (const n of all) if (!existing || existing.has(n)) rmSync(join(outDir, LIVE_DIR, n), { force: true });
+  return all.map((n) => `${LIVE_DIR}/${n}`);
 }
 
 /**
  * Write one host's BIOS and UEFI files and the `.cfg` link, from the release's rendered templates.
  * The old files go first, as sysinv does, so a personality change never leaves a stale link behind.
  */
-function writeHost(outDir: string, host: Host, rendered: ReadonlyMap<TemplateName, { bios: string; uefi: string }>, baseUrl: string): PxebootHostResult {
+function writeHost(
+  outDir: string,
+  host: Host,
+  rendered: ReadonlyMap<TemplateName, { bios: string; uefi: string }>,
+  baseUrl: string,
+  existing: ReadonlySet<string>,
+): PxebootHostResult {
   const template = templateFor(host.role);
   const t = rendered.get(template)!;
   const names = pxeFileNames(host.mac);
-  removeHostFiles(outDir, host.mac);
+  removeHostFiles(outDir, host.mac, existing);
   const values = { appendOptions: appendOptions(host), baseUrl };
-  const files = [write(outDir, `${LIVE_DIR}/${names.bios}`, substitute(t.bios, values)), write(outDir, `${LIVE_DIR}/${names.uefi}`, substitute(t.uefi, values))];
+  const files = [
+    write(outDir, `${LIVE_DIR}/${names.bios}`, substitute(t.bios, values)),
+    write(outDir, `${LIVE_DIR}/${names.uefi}`, substitute(t.uefi, values)),
+  ];
   // Relative link, so the tree can be moved or served from another root.
   symlinkSync(names.uefi, join(outDir, LIVE_DIR, names.uefiCfg));
   files.push(`${LIVE_DIR}/${names.uefiCfg}`);
@@ -88,11 +100,12 @@ export async function generatePxeboot(list: HostList, outDir: string, options: P
     write(outDir, `${LIVE_DIR}/grub.cfg`, staticMode ? grubDefaultStatic() : grubDefault()),
   ];
 
+  const existing = new Set(readdirSync(join(outDir, LIVE_DIR)));
   const hosts: PxebootHostResult[] = [];
   const total = list.hosts.length;
   const batch = options.batch ?? 250;
   for (let i = 0; i < total; i++) {
-    hosts.push(writeHost(outDir, list.hosts[i]!, rendered, system.baseUrl));
+    hosts.push(writeHost(outDir, list.hosts[i]!, rendered, system.baseUrl, existing));
     if ((i + 1) % batch === 0 || i + 1 === total) {
       options.onProgress?.(i + 1, total);
       await new Promise<void>((r) => setImmediate(r));

@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
-import type { BmcTarget } from "@metal/core/plugin-api";
 import { secretFromString } from "@metal/core";
+import type { BmcTarget } from "@metal/core/plugin-api";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
@@ -17,11 +17,16 @@ const targetSchema = z
     bmc_username: z.string().min(1).max(64),
     bmc_password: z.string().min(1).max(1024),
     image: z.string().regex(/^(https?|nfs|cifs):\/\/\S+$/, "must be an http(s), nfs or cifs URL"),
-    bmc_protocol: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).default("redfish"),
+    bmc_protocol: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,31}$/)
+      .default("redfish"),
     bmc_port: z.number().int().min(1).max(65535).optional(),
     bmc_scheme: z.enum(["https", "http"]).optional(),
     insecure: z.boolean().optional(),
     ca_file: z.string().optional(),
+    /** Driver knobs passed through as BmcTarget.options (e.g. the Redfish plugin's pollMs). */
+    bmc_options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   })
   .strict();
 
@@ -82,7 +87,7 @@ function decodePassword(b64: string, where: string): string {
 }
 
 function toTarget(name: string, t: z.output<typeof targetSchema>): RvmcTarget {
-  const options: Record<string, string> = {};
+  const options: Record<string, string | number | boolean> = { ...t.bmc_options };
   if (t.bmc_scheme) options.scheme = t.bmc_scheme;
   return {
     name,
@@ -135,7 +140,8 @@ export async function loadRvmcConfig(file: string, env: NodeJS.ProcessEnv = proc
   let text: string;
   try {
     const st = await stat(file);
-    if ((st.mode & 0o077) !== 0) throw new RvmcConfigError(`${file}: permissions ${(st.mode & 0o777).toString(8)} are too open for a file with BMC passwords; use chmod 600`);
+    if ((st.mode & 0o077) !== 0)
+      throw new RvmcConfigError(`${file}: permissions ${(st.mode & 0o777).toString(8)} are too open for a file with BMC passwords; use chmod 600`);
     text = await readFile(file, "utf8");
   } catch (err) {
     if (err instanceof RvmcConfigError) throw err;

@@ -1,5 +1,5 @@
-import { BmcError, type BmcErrorCode, type BmcRegistry, type BootMode, type Clock, type Logger } from "@metal/core/plugin-api";
 import type { BmcDriver } from "@metal/core/plugin-api";
+import { BmcError, type BmcErrorCode, type BmcRegistry, type BootMode, type Clock, type Logger, type PowerState } from "@metal/core/plugin-api";
 import type { RvmcTarget, RvmcTiming } from "./config.js";
 
 /**
@@ -93,7 +93,13 @@ class InstallRun {
   }
 
   /** Call `fn` until it succeeds, up to `tries`; only transient BMC faults are retried. */
-  async retry<T>(step: RvmcStep, fn: () => Promise<T>, tries: number, delayMs: number, onConflict?: () => Promise<void>): Promise<{ value: T; attempts: number }> {
+  async retry<T>(
+    step: RvmcStep,
+    fn: () => Promise<T>,
+    tries: number,
+    delayMs: number,
+    onConflict?: () => Promise<void>,
+  ): Promise<{ value: T; attempts: number }> {
     let last: { code: BmcErrorCode | "internal"; message: string } = { code: "internal", message: "not attempted" };
     for (let attempt = 1; attempt <= tries; attempt++) {
       try {
@@ -151,6 +157,18 @@ export async function runRvmc(target: RvmcTarget, timing: RvmcTiming, deps: Rvmc
     const power = need(d, d.power, "power");
     const boot = need(d, d.bootDevice, "bootDevice");
 
+    const powerTo = async (step: RvmcStep, want: PowerState) => {
+      const r = await run.retry(step, () => power.set(want), timing.retries, timing.retryDelayMs);
+      await run.until(
+        step,
+        () => power.status(),
+        (s) => s === want,
+        `the host did not power ${want}`,
+        timing.powerActionTimeoutMs,
+      );
+      return { status: "ok" as const, attempts: r.attempts };
+    };
+
     let inserted = false;
     await run.step("find-media", async () => {
       const r = await run.retry("find-media", () => media.status(), timing.retries, timing.retryDelayMs);
@@ -165,20 +183,25 @@ export async function runRvmc(target: RvmcTarget, timing: RvmcTiming, deps: Rvmc
         await media.eject().catch((err: unknown) => {
           if (describe(err).code === "auth") throw err;
         });
-        const s = await run.until("eject", () => media.status(), (x) => !x.inserted, "the media still reads inserted after eject");
+        const s = await run.until(
+          "eject",
+          () => media.status(),
+          (x) => !x.inserted,
+          "the media still reads inserted after eject",
+        );
         if (!s.inserted) return rounds + 1;
       }
       throw new StepFailure("eject", "timeout", `[timeout] media still inserted after ${MAX_EJECTS} ejects`, MAX_EJECTS);
     };
 
-    await run.step("eject", async () => (inserted ? { status: "ok", attempts: await ejectAndWait() } : { status: "skipped", attempts: 0, detail: "nothing inserted" }));
+    await run.step("eject", async () =>
+      inserted ? { status: "ok", attempts: await ejectAndWait() } : { status: "skipped", attempts: 0, detail: "nothing inserted" },
+    );
 
     await run.step("power-off", async () => {
       const now = await run.retry("power-off", () => power.status(), timing.retries, timing.retryDelayMs);
       if (now.value === "off") return { status: "skipped", attempts: now.attempts, detail: "already off" };
-      const r = await run.retry("power-off", () => power.set("off"), timing.retries, timing.retryDelayMs);
-      await run.until("power-off", () => power.status(), (s) => s === "off", "the host did not power off", timing.powerActionTimeoutMs);
-      return { status: "ok", attempts: r.attempts };
+      return powerTo("power-off", "off");
     });
 
     await run.step("insert", async () => {
@@ -196,7 +219,8 @@ export async function runRvmc(target: RvmcTarget, timing: RvmcTiming, deps: Rvmc
       await run.until("insert", check, (s) => s.inserted && s.image === target.image, `the media does not show ${target.image}`);
       // Verify once more, as the original does: some BMCs flip back after accepting the insert.
       const again = (await run.retry("insert", check, timing.retries, timing.retryDelayMs)).value;
-      if (!again.inserted || again.image !== target.image) throw new StepFailure("insert", "protocol", `[protocol] the media reverted to ${JSON.stringify(again)}`, r.attempts);
+      if (!again.inserted || again.image !== target.image)
+        throw new StepFailure("insert", "protocol", `[protocol] the media reverted to ${JSON.stringify(again)}`, r.attempts);
       return { status: "ok", attempts: r.attempts, detail: target.image };
     });
 
@@ -207,7 +231,12 @@ export async function runRvmc(target: RvmcTarget, timing: RvmcTiming, deps: Rvmc
       let attempts = 0;
       for (const mode of ["uefi", "legacy", undefined] as const) {
         try {
-          const r = await run.retry("boot-override", () => boot.set("cd", { persistent: false, ...(mode ? { mode } : {}) }), timing.retries, timing.retryDelayMs);
+          const r = await run.retry(
+            "boot-override",
+            () => boot.set("cd", { persistent: false, ...(mode ? { mode } : {}) }),
+            timing.retries,
+            timing.retryDelayMs,
+          );
           attempts += r.attempts;
           run.bootMode = mode ?? "bmc-default";
           return { status: "ok", attempts, detail: `once from Cd, mode ${run.bootMode}${refusals.length ? ` (refused: ${refusals.join("; ")})` : ""}` };
@@ -220,11 +249,7 @@ export async function runRvmc(target: RvmcTarget, timing: RvmcTiming, deps: Rvmc
       throw new StepFailure("boot-override", "unsupported", `the BMC refused a one-time Cd boot in every mode: ${refusals.join("; ")}`, attempts);
     });
 
-    await run.step("power-on", async () => {
-      const r = await run.retry("power-on", () => power.set("on"), timing.retries, timing.retryDelayMs);
-      await run.until("power-on", () => power.status(), (s) => s === "on", "the host did not power on", timing.powerActionTimeoutMs);
-      return { status: "ok", attempts: r.attempts };
-    });
+    await run.step("power-on", () => powerTo("power-on", "on"));
     return { target: target.name, ok: true, steps: run.steps, ...(run.bootMode ? { bootMode: run.bootMode } : {}) };
   } catch (err) {
     const f = err instanceof StepFailure ? err : new StepFailure("connect", describe(err).code, describe(err).message, 1);
