@@ -55,6 +55,18 @@ export const heartbeatSchema = z
     clusterHostDegradeOnly: z.boolean().default(false),
     smHeartbeatLossMs: z.number().int().min(100).default(800),
     backoffFactor: z.number().int().min(1).default(4),
+    /** Where the hbsAgent sends its alarm requests (mtcalarmd's UDP JSON, on ports.mtcalarm). */
+    alarmAddress: ipv4OrV6.default("127.0.0.1"),
+    /**
+     * How the hbsClient sets PMOND_FLAG: from pmond's "I'm alive" pulses on loopback ports.pmonPulse (the
+     * reference), or always/never on hosts that run no pmond (the lab, tests).
+     */
+    clientPmondFlag: z.enum(["pulses", "always", "never"]).default("pulses"),
+    /** The hbsAgents (one per controller) the mtcAgent sends heartbeat commands to, on ports.hbsCmd. */
+    agents: z
+      .array(z.object({ hostname: z.string().min(1).max(64), address: ipv4OrV6 }).strict())
+      .max(2)
+      .default([]),
   })
   .strict()
   .refine((h) => h.degradeThreshold < h.failureThreshold, {
@@ -204,6 +216,28 @@ export const configSchema = z
       })
       .strict()
       .default({ address: "127.0.0.1", port: 2112 }),
+    /** mtcAgent (issue 4): scheduler period, where the inventory/alarms live, alarm sinks, SM. */
+    maintenance: z
+      .object({
+        /** Scheduler pass period (the original's main loop runs every 5 ms; handlers use their own timers). */
+        tickMs: z.number().int().min(1).max(1000).default(50),
+        /** power_off_retry_wait (reference §2.11). */
+        powerOffRetryWait: seconds.default(30),
+        /** Inventory and alarm state; default <root>/var/lib/metal. */
+        stateDir: z.string().min(1).optional(),
+        /** Append-only alarm history (JSON lines); default <stateDir>/alarm-history.jsonl. */
+        alarmHistory: z.string().min(1).optional(),
+        /** SNMP v2c trap receivers for alarm changes. */
+        snmpTraps: z
+          .array(z.object({ address: z.string().min(1), port: port.default(162), community: z.string().min(1).max(64).default("public") }).strict())
+          .default([]),
+        /** SM REST base URL (`http://localhost:<ha_port>`); absent → a simulated SM (lab). */
+        smUrl: z.string().url().optional(),
+        /** Periodic alarm audit (oos_test_period). */
+        alarmAuditPeriod: seconds.default(300),
+      })
+      .strict()
+      .default({ tickMs: 50, powerOffRetryWait: 30, snmpTraps: [], alarmAuditPeriod: 300 }),
     logging: z
       .object({
         level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),

@@ -1,3 +1,5 @@
+export * from "./cluster-vault.js";
+export * from "./hbs-pulse.js";
 export * from "./mtc-alive.js";
 export * from "./mtc-codes.js";
 export * from "./mtc-flags.js";

@@ -1,0 +1,46 @@
+import { secretFromFile } from "../di/secret.js";
+import type { BmcAccess } from "../fsm/host-context.js";
+import type { HostRecord } from "../inventory/store.js";
+import type { BmcDriver, BmcRegistry } from "../plugin-api/bmc.js";
+import type { Secret } from "../plugin-api/secret.js";
+import type { Logger } from "../plugin-api/services.js";
+
+/**
+ * A host's BMC through the plugin contract (reference §6.1): provisioned when its type is a protocol some
+ * plugin provides and address, username and secret are set. Drivers are cached per provisioning.
+ */
+export class RegistryBmcAccess implements BmcAccess {
+  private readonly cache = new Map<string, { key: string; driver: BmcDriver | undefined }>();
+
+  constructor(
+    private readonly registry: BmcRegistry,
+    private readonly log: Logger,
+    private readonly resolveSecret: (ref: string) => Secret = secretFromFile,
+  ) {}
+
+  driverFor(host: HostRecord): BmcDriver | undefined {
+    const b = host.bmc;
+    const key = b ? `${b.type}|${b.address}|${b.username}|${b.secretRef ?? ""}` : "";
+    const hit = this.cache.get(host.hostname);
+    if (hit && hit.key === key) return hit.driver;
+    if (hit?.driver) void hit.driver.close();
+    let driver: BmcDriver | undefined;
+    if (b?.secretRef && b.address && b.username && this.registry.has(b.type)) {
+      try {
+        driver = this.registry.connect(b.type, { host: host.hostname, address: b.address, username: b.username, password: this.resolveSecret(b.secretRef) }, [
+          "power",
+        ]);
+      } catch (err) {
+        this.log.warn({ host: host.hostname, err: (err as Error).message }, "BMC not usable");
+      }
+    }
+    this.cache.set(host.hostname, { key, driver });
+    return driver;
+  }
+
+  forget(hostname: string): void {
+    const hit = this.cache.get(hostname);
+    if (hit?.driver) void hit.driver.close();
+    this.cache.delete(hostname);
+  }
+}

@@ -1,0 +1,234 @@
+import { join } from "node:path";
+import type { ActiveAlarm } from "../alarms/alarm-manager.js";
+import { HistoryFileSink } from "../alarms/history-sink.js";
+import { LogAlarmSink } from "../alarms/log-sink.js";
+import { DefaultAlarmManager } from "../alarms/manager.js";
+import type { AlarmSink } from "../alarms/sink.js";
+import { SnmpTrapSink } from "../alarms/snmp-sink.js";
+import { nodePaths } from "../config/paths.js";
+import type { MetalConfig } from "../config/schema.js";
+import { type ActionVerdict, requestAction } from "../fsm/admin-actions.js";
+import { SEC } from "../fsm/common.js";
+import { applyHeartbeatEvent, applyHostMessage } from "../fsm/events.js";
+import { type BmcAccess, HostCtx, type MaintenanceEnv } from "../fsm/host-context.js";
+import { Mnfa } from "../fsm/mnfa.js";
+import { Scheduler } from "../fsm/scheduler.js";
+import { HttpServiceManager, type ServiceManager, SimulatedServiceManager } from "../fsm/service-manager.js";
+import { FileInventoryStore } from "../inventory/file-store.js";
+import { type NewHost, newHostRecord, validateNewHost } from "../inventory/host.js";
+import type { HostRecord, InventoryStore } from "../inventory/store.js";
+import type { BmcRegistry } from "../plugin-api/bmc.js";
+import type { Secret } from "../plugin-api/secret.js";
+import type { Clock, Logger, TimerHandle } from "../plugin-api/services.js";
+import { RegistryBmcAccess } from "./bmc-access.js";
+import type { HeartbeatControl, HostMessaging } from "./ports.js";
+
+export interface MtcAgentOptions {
+  config: MetalConfig;
+  clock: Clock;
+  log: Logger;
+  messaging: HostMessaging;
+  heartbeat: HeartbeatControl;
+  bmcRegistry?: BmcRegistry;
+  bmc?: BmcAccess;
+  resolveSecret?: (ref: string) => Secret;
+  store?: InventoryStore;
+  alarms?: DefaultAlarmManager;
+  extraSinks?: AlarmSink[];
+  sm?: ServiceManager;
+  /** This controller's uptime in seconds at agent start (DOR detection); default os uptime. */
+  controllerUptimeS?: number;
+}
+
+export interface HostView extends HostRecord {
+  handler?: string;
+  stage?: string;
+  queued: string[];
+}
+
+/**
+ * mtcAgent: owns the inventory and the alarm table, runs the scheduler over every host, turns host messages
+ * and heartbeat events into FSM facts, and persists what changes. On start it reloads every host and
+ * replays the add handler for each (state recovery), with dead-office recovery when the controller has just
+ * booted (reference §2.18).
+ */
+export class MtcAgent {
+  readonly scheduler: Scheduler;
+  readonly alarms: DefaultAlarmManager;
+  readonly mnfa: Mnfa;
+  readonly env: MaintenanceEnv;
+  readonly store: InventoryStore;
+  readonly sm: ServiceManager;
+  private readonly dirty = new Set<string>();
+  private readonly removed = new Set<string>();
+  private dorUntil = 0;
+  private unsubscribe: Array<() => void> = [];
+  private auditTimer: TimerHandle | undefined;
+  private flushing = false;
+
+  constructor(private readonly o: MtcAgentOptions) {
+    const cfg = o.config;
+    const stateDir = cfg.maintenance.stateDir ?? nodePaths(cfg.root).agentState;
+    this.store = o.store ?? new FileInventoryStore(join(stateDir, "hosts"));
+    const sinks: AlarmSink[] = [new LogAlarmSink(o.log)];
+    if (!o.alarms) {
+      sinks.push(new HistoryFileSink(cfg.maintenance.alarmHistory ?? join(stateDir, "alarm-history.jsonl")));
+      for (const t of cfg.maintenance.snmpTraps) sinks.push(new SnmpTrapSink(t));
+    }
+    sinks.push(...(o.extraSinks ?? []));
+    this.alarms = o.alarms ?? new DefaultAlarmManager({ clock: o.clock, log: o.log, sinks, stateFile: join(stateDir, "alarms.json") });
+    this.scheduler = new Scheduler(o.clock, cfg.maintenance.tickMs);
+    const self = cfg.node.hostname;
+    this.sm =
+      o.sm ??
+      (cfg.maintenance.smUrl
+        ? new HttpServiceManager(cfg.maintenance.smUrl)
+        : new SimulatedServiceManager(
+            self,
+            () => [...this.scheduler.hosts.values()].filter((h) => h.isController).map((h) => h.name),
+            (ms) => o.clock.sleep(ms),
+          ));
+    this.mnfa = new Mnfa(() => this.env);
+    const bmc = o.bmc ?? (o.bmcRegistry ? new RegistryBmcAccess(o.bmcRegistry, o.log, o.resolveSecret) : { driverFor: () => undefined });
+    this.env = {
+      clock: o.clock,
+      log: o.log,
+      config: cfg,
+      messaging: o.messaging,
+      heartbeat: o.heartbeat,
+      alarms: this.alarms,
+      bmc,
+      sm: this.sm,
+      self,
+      hosts: () => this.scheduler.hosts.values(),
+      host: (name) => this.scheduler.hosts.get(name),
+      persist: (c) => this.dirty.add(c.name),
+      mnfa: this.mnfa,
+      dorActive: () => o.clock.now() < this.dorUntil,
+      removeHost: (name) => this.removeHost(name),
+    };
+    this.scheduler.onPass(() => this.flush());
+  }
+
+  get self(): string {
+    return this.env.self;
+  }
+
+  /** Load the inventory, recover each host through the add handler, and start the scheduler. */
+  async start(): Promise<void> {
+    const records = await this.store.load();
+    const uptime = this.o.controllerUptimeS ?? (await import("node:os")).uptime();
+    if (uptime < this.o.config.timeouts.dorModeDetect) {
+      const enabled = records.filter((r) => r.operational === "enabled").length;
+      this.dorUntil = this.o.clock.now() + (this.o.config.timeouts.dorModeTimeout + enabled) * SEC;
+      this.o.log.warn({ uptime, windowS: this.o.config.timeouts.dorModeTimeout + enabled }, "dead office recovery mode");
+    }
+    for (const rec of records) {
+      const c = new HostCtx(rec, this.env);
+      // A delete in progress finishes; everything else replays the add handler (reference add_host).
+      if (rec.action !== "delete") rec.action = "add";
+      this.scheduler.hosts.set(rec.hostname, c);
+    }
+    this.unsubscribe.push(this.o.messaging.onMessage((m) => applyHostMessage(this.env, m)));
+    this.unsubscribe.push(this.o.heartbeat.onEvent((e) => applyHeartbeatEvent(this.env, this.mnfa, e)));
+    // A newly started mtcAgent always restores the heartbeat period (MNFA may have backed it off).
+    this.o.heartbeat.recover();
+    this.scheduler.start();
+    this.auditTimer = this.o.clock.setInterval(() => void this.auditAlarms(), this.o.config.maintenance.alarmAuditPeriod * SEC);
+  }
+
+  async stop(): Promise<void> {
+    this.scheduler.stop();
+    this.o.clock.clearInterval(this.auditTimer);
+    for (const u of this.unsubscribe.splice(0)) u();
+    await this.flushNow();
+    await this.alarms.close();
+  }
+
+  /** The periodic alarm audit: no alarms for hosts that are gone, no lock alarm on unlocked hosts. */
+  auditAlarms(): Promise<unknown> {
+    return this.alarms.audit((a: ActiveAlarm) => {
+      if (a.id === "200.020" || a.id === "200.021") return true;
+      const c = this.scheduler.hosts.get(a.hostname);
+      if (!c) return a.hostname === this.self;
+      if (a.id === "200.001") return c.locked;
+      return true;
+    });
+  }
+
+  addHost(input: Partial<NewHost>): { ok: true; host: HostView } | { ok: false; reason: string } {
+    const reason = validateNewHost(input);
+    if (reason) return { ok: false, reason };
+    const h = input as NewHost;
+    if (this.scheduler.hosts.has(h.hostname)) return { ok: false, reason: `host ${h.hostname} already exists` };
+    for (const c of this.scheduler.hosts.values()) {
+      if (h.mgmtIp && c.rec.mgmtIp === h.mgmtIp) return { ok: false, reason: `mgmt address ${h.mgmtIp} is used by ${c.name}` };
+      if (h.mgmtMac && c.rec.mgmtMac === h.mgmtMac.toLowerCase()) return { ok: false, reason: `MAC ${h.mgmtMac} is used by ${c.name}` };
+    }
+    const c = new HostCtx(newHostRecord(h), this.env);
+    this.scheduler.hosts.set(h.hostname, c);
+    this.removed.delete(h.hostname);
+    this.dirty.add(h.hostname);
+    this.alarms.log("200.020", h.hostname, `${h.hostname} added`);
+    return { ok: true, host: this.view(c) };
+  }
+
+  action(hostname: string, action: string): ActionVerdict | { ok: false; reason: string; notFound: true } {
+    const c = this.scheduler.hosts.get(hostname);
+    if (!c) return { ok: false, reason: `no host named '${hostname}'`, notFound: true };
+    const verdict = requestAction(c, action);
+    if (verdict.ok) this.o.log.info({ host: hostname, action, queued: verdict.queued }, "admin action");
+    return verdict;
+  }
+
+  hosts(): HostView[] {
+    return [...this.scheduler.hosts.values()].map((c) => this.view(c)).sort((a, b) => a.hostname.localeCompare(b.hostname));
+  }
+
+  host(name: string): HostView | undefined {
+    const c = this.scheduler.hosts.get(name);
+    return c ? this.view(c) : undefined;
+  }
+
+  ctx(name: string): HostCtx | undefined {
+    return this.scheduler.hosts.get(name);
+  }
+
+  private view(c: HostCtx): HostView {
+    const v: HostView = { ...structuredClone(c.rec), queued: [...c.queue] };
+    if (c.run && !c.run.result) {
+      v.handler = c.run.handler;
+      v.stage = c.run.stage;
+    }
+    return v;
+  }
+
+  private removeHost(name: string): void {
+    this.scheduler.hosts.delete(name);
+    this.mnfa.remove(name);
+    this.dirty.delete(name);
+    this.removed.add(name);
+    if (this.env.bmc instanceof RegistryBmcAccess) this.env.bmc.forget(name);
+  }
+
+  private flush(): void {
+    if (this.flushing || (this.dirty.size === 0 && this.removed.size === 0)) return;
+    this.flushing = true;
+    void this.flushNow().finally(() => {
+      this.flushing = false;
+    });
+  }
+
+  /** Write every changed host (the store makes each write atomic and durable). */
+  async flushNow(): Promise<void> {
+    const names = [...this.dirty];
+    this.dirty.clear();
+    const gone = [...this.removed];
+    this.removed.clear();
+    for (const name of names) {
+      const c = this.scheduler.hosts.get(name);
+      if (c) await this.store.save(c.rec);
+    }
+    for (const name of gone) await this.store.remove(name);
+  }
+}

@@ -1,0 +1,122 @@
+import { AR_CAUSES, AR_DISABLED_TASK, DegradeMask, nodeTypeMask } from "../inventory/host.js";
+import { SEC, smNotify, Timers } from "./common.js";
+import { done, END, goto, type HandlerDef, stay } from "./engine.js";
+import type { HostCtx } from "./host-context.js";
+
+/**
+ * Add (reference §2.3): runs for every new host and for every host loaded after an agent restart (so the
+ * restarted agent recovers each host's state): re-read alarm state, restore ar-disabled from the persisted
+ * task, hand the host to the heartbeat, and for hosts already in service wait for hbsClient and soak.
+ */
+export const addHandler: HandlerDef<HostCtx> = {
+  name: "add",
+  description: "add a host, or recover its state after an mtcAgent restart",
+  stages: [
+    {
+      name: "START_DELAY",
+      timeoutMs: (c) => c.cfg.timeouts.hostAddDelay * SEC,
+      run: () => stay,
+      onTimeout: () => goto("START"),
+      next: [["START", "host_add_delay"]],
+    },
+    {
+      name: "START",
+      run: (c) => {
+        if (!c.isSelf) {
+          c.send("reqMtcAlive", { network: "mgmt", expectAck: false });
+          if (c.rec.pxebootIp) c.send("reqMtcAlive", { network: "pxeboot", expectAck: false });
+        }
+        // Alarms survive the restart (the alarm table reloads); fold them back into the degrade mask.
+        if (c.env.alarms.isActive("200.004", c.name)) c.rec.degradeMask |= DegradeMask.Enable;
+        if (c.env.alarms.isActive("200.011", c.name)) c.rec.degradeMask |= DegradeMask.Config;
+        if (c.isController && !c.isSelf) smNotify(c, c.locked ? "locked" : c.rec.operational === "enabled" ? "unlocked" : "disabled");
+        if (c.rec.task === "Swact: In-Progress") c.setTask(c.isSelf ? "Swact: Complete" : "Swact: Not Complete");
+        return goto("CLEAR_TASK");
+      },
+      next: [["CLEAR_TASK"]],
+    },
+    {
+      name: "CLEAR_TASK",
+      run: (c) => {
+        const cause = AR_CAUSES.find((k) => c.rec.task === AR_DISABLED_TASK[k]);
+        if (cause) {
+          const ar = c.rec.autoRecovery ?? {};
+          c.rec.autoRecovery = ar;
+          ar[cause] = { count: ar[cause]?.count ?? c.cfg.autoRecovery[cause].threshold + 1, disabled: true };
+          c.raise({ id: "200.004", severity: "critical", text: `${c.name} auto-recovery disabled: ${AR_DISABLED_TASK[cause]}` });
+          c.env.persist(c);
+          c.env.heartbeat.addHost({
+            hostname: c.name,
+            mgmtIp: c.rec.mgmtIp ?? "",
+            ...(c.rec.clusterHostIp ? { clusterHostIp: c.rec.clusterHostIp } : {}),
+            nodeType: nodeTypeMask(c.rec),
+          });
+          c.setAction("none");
+          return done("pass");
+        }
+        c.setTask("");
+        return goto("MTC_SERVICES");
+      },
+      next: [["MTC_SERVICES"], [END, "auto-recovery disabled: stop here"]],
+    },
+    {
+      name: "MTC_SERVICES",
+      run: (c) => {
+        c.env.heartbeat.addHost({
+          hostname: c.name,
+          mgmtIp: c.rec.mgmtIp ?? "",
+          ...(c.rec.clusterHostIp ? { clusterHostIp: c.rec.clusterHostIp } : {}),
+          nodeType: nodeTypeMask(c.rec),
+        });
+        const inService = !c.locked && c.rec.operational === "enabled";
+        if (inService && !c.isSelf && !c.isAio && c.cfg.heartbeat.failureAction !== "none") return goto("HEARTBEAT_WAIT");
+        return goto("DONE");
+      },
+      next: [["HEARTBEAT_WAIT", "unlocked-enabled, not self"], ["DONE"]],
+    },
+    {
+      name: "HEARTBEAT_WAIT",
+      timeoutMs: (c) => (c.env.dorActive() ? Timers.addHeartbeatReadyWaitDor : Timers.addHeartbeatReadyWait),
+      run: (c) => {
+        if (c.power === "off") {
+          c.setState({ oper: "disabled", avail: "power-off" });
+          c.setAction("recovery");
+          return done("pass");
+        }
+        if (!c.hbsClientReady) return stay;
+        c.heartbeatLoss = false;
+        c.env.heartbeat.startHost(c.name);
+        return goto("HEARTBEAT_SOAK");
+      },
+      onTimeout: (c) => {
+        c.heartbeatLoss = false;
+        c.env.heartbeat.startHost(c.name);
+        return goto("HEARTBEAT_SOAK");
+      },
+      next: [["HEARTBEAT_SOAK"], [END, "BMC says powered off: recovery"]],
+    },
+    {
+      name: "HEARTBEAT_SOAK",
+      timeoutMs: (c) => c.cfg.timeouts.heartbeatSoak * SEC,
+      run: (c) => {
+        if (!c.heartbeatLoss) return stay;
+        c.setAction("recovery");
+        return done("fail");
+      },
+      onTimeout: () => goto("DONE"),
+      next: [
+        ["DONE", "soak passed"],
+        [END, "loss during soak: recovery"],
+      ],
+    },
+    {
+      name: "DONE",
+      run: (c) => {
+        c.env.alarms.log("200.020", c.name, `${c.name} added to maintenance`);
+        c.setAction(c.isAio && c.env.dorActive() && !c.locked ? "enable-subf" : "none");
+        return done("pass");
+      },
+      next: [[END]],
+    },
+  ],
+};

@@ -1,0 +1,123 @@
+import type { HeartbeatEvent, HostMessage } from "../agent/ports.js";
+import { DegradeMask } from "../inventory/host.js";
+import { forceFullEnable } from "./common.js";
+import { type HostCtx, type MaintenanceEnv, MtcFlag } from "./host-context.js";
+import type { Mnfa } from "./mnfa.js";
+
+const SOAK_STAGES = new Set(["HEARTBEAT_SOAK", "HEARTBEAT_WAIT", "HEARTBEAT_START"]);
+
+/** A decoded message from a host's mtcClient lands here (reference §4 flag audit, §1.5 events). */
+export function applyHostMessage(env: MaintenanceEnv, m: HostMessage): void {
+  const c = env.host(m.hostname);
+  if (!c) return;
+  const now = env.clock.now();
+  switch (m.kind) {
+    case "mtcAlive": {
+      c.aliveAt.set(m.network, now);
+      if (c.gateOpen) c.alive = { at: now, uptime: m.uptime, flags: m.flags, health: m.health, network: m.network };
+      c.rec.uptime = m.uptime;
+      flagAudit(c, m.flags, m.network);
+      return;
+    }
+    case "goenabled":
+      c.goenabled = { subf: m.subfunction, passed: m.passed, at: now, ...(m.text ? { text: m.text } : {}) };
+      return;
+    case "hostServicesResult":
+      c.hostServices = { rc: m.rc, text: m.text, at: now };
+      return;
+    case "monitorReady":
+      if (m.service === "hbsClient") c.hbsClientReady = true;
+      return;
+    case "event":
+      if (m.code === 0x77770001) c.rec.degradeMask |= DegradeMask.Collectd;
+      else if (m.code === 0x77770000) c.rec.degradeMask &= ~DegradeMask.Collectd;
+      return;
+    case "pxebootLoss":
+      c.raise({ id: "200.003", severity: "minor", text: `${c.name} pxeboot network communication failure` });
+      return;
+    case "pxebootRecovered":
+      c.clearAlarm("200.003");
+      return;
+  }
+}
+
+/** mtcAlive flag audit: the node-locked files must match the admin state; out-of-band failures re-enable. */
+function flagAudit(c: HostCtx, flags: number, network: string): void {
+  if (!c.alive || c.run?.handler === "disable") return;
+  if (!c.locked && flags & MtcFlag.Locked) c.send("unlocked", { network: network as "mgmt", expectAck: false });
+  if (c.locked && !(flags & MtcFlag.Locked) && c.action === "none")
+    c.send("locked", { network: network as "mgmt", parms: [c.cfg.system.type === "aio-sx" ? 0 : 1], expectAck: false });
+  const inService = !c.locked && c.rec.operational === "enabled" && c.action === "none" && !c.arDisabled;
+  if (inService && !c.isSelf && flags & (MtcFlag.MainGoenableFail | MtcFlag.MainServicesFail)) {
+    forceFullEnable(c, flags & MtcFlag.MainGoenableFail ? "out-of-band goenabled failure" : "host services failure");
+  }
+}
+
+/** hbsAgent events (reference §3.3); only the active controller's hbsAgent is listened to. */
+export function applyHeartbeatEvent(env: MaintenanceEnv, mnfa: Mnfa, e: HeartbeatEvent): void {
+  if (e.from !== env.self) return;
+  if (e.kind === "ready") {
+    for (const c of env.hosts()) if (!c.locked && c.rec.operational === "enabled" && !c.isSelf) env.heartbeat.startHost(c.name);
+    return;
+  }
+  const c = env.host(e.hostname);
+  if (!c) return;
+  const action = env.config.heartbeat.failureAction;
+  const bit = e.network === "mgmt" ? DegradeMask.HeartbeatMgmt : DegradeMask.HeartbeatClstr;
+  switch (e.kind) {
+    case "minorSet":
+      c.heartbeatMinor.add(e.network);
+      if (e.network === "mgmt") mnfa.add(c, e.network);
+      return;
+    case "minorClear":
+      c.heartbeatMinor.delete(e.network);
+      mnfa.clear(c, e.network);
+      return;
+    case "degradeSet":
+      if (action === "fail" || action === "degrade") c.rec.degradeMask |= bit;
+      c.heartbeatMinor.add(e.network);
+      mnfa.add(c, e.network);
+      return;
+    case "degradeClear":
+      c.rec.degradeMask &= ~bit;
+      c.heartbeatMinor.delete(e.network);
+      mnfa.clear(c, e.network);
+      return;
+    case "pmondRaise":
+      c.rec.degradeMask |= DegradeMask.Pmon;
+      c.raise({ id: "200.006", severity: "major", entity: "process=pmond", text: `${c.name} pmond process is not running or functioning` });
+      return;
+    case "pmondClear":
+      c.rec.degradeMask &= ~DegradeMask.Pmon;
+      c.clearAlarm("200.006", "process=pmond");
+      return;
+    case "loss":
+      heartbeatLoss(env, mnfa, c, e.network);
+      return;
+  }
+}
+
+/** manage_heartbeat_failure (reference §2.17, §3.3). */
+function heartbeatLoss(env: MaintenanceEnv, mnfa: Mnfa, c: HostCtx, network: "mgmt" | "clusterHost"): void {
+  const action = env.config.heartbeat.failureAction;
+  if (action === "none" || action === "alarm") return;
+  if (action === "degrade") {
+    c.rec.degradeMask |= network === "mgmt" ? DegradeMask.HeartbeatMgmt : DegradeMask.HeartbeatClstr;
+    return;
+  }
+  c.heartbeatLoss = true;
+  c.heartbeatMinor.add(network);
+  mnfa.add(c, network);
+  if (mnfa.active || c.locked) return;
+  // The handlers in a soak stage read the flag themselves (enable → failure, add → recovery, recovery → full enable).
+  if (c.run && !c.run.result && SOAK_STAGES.has(c.run.stage)) return;
+  if (c.rec.operational !== "enabled" || c.action !== "none") return;
+  if (c.isSelf) {
+    // Never fail the controller this agent runs on: degrade it.
+    c.rec.degradeMask |= DegradeMask.HeartbeatMgmt;
+    return;
+  }
+  env.alarms.log("200.022", c.name, `${c.name} heartbeat loss`);
+  c.setState({ oper: "disabled", avail: "failed" });
+  c.setAction("recovery");
+}

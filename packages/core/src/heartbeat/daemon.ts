@@ -1,0 +1,48 @@
+/**
+ * Running the heartbeat daemons from the CLI: config in, sockets up, SIGTERM/SIGINT close them and exit 0.
+ */
+import { SystemClock } from "../clock/system-clock.js";
+import type { MetalConfig } from "../config/schema.js";
+import { createLogger } from "../logging/logger.js";
+import { HbsAgent } from "./hbs-agent.js";
+import { HbsClient } from "./hbs-client.js";
+import { MtcalarmRelay } from "./mtcalarm-relay.js";
+import { bindUdp, closeUdp } from "./udp.js";
+
+function untilSignal(stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const quit = () => {
+      process.off("SIGTERM", quit);
+      process.off("SIGINT", quit);
+      stop().then(resolve, resolve);
+    };
+    process.on("SIGTERM", quit);
+    process.on("SIGINT", quit);
+  });
+}
+
+export async function runHbsAgentDaemon(config: MetalConfig): Promise<void> {
+  const clock = new SystemClock();
+  const logger = createLogger({ level: config.logging.level, pretty: config.logging.pretty, name: `hbsAgent:${config.node.hostname}` });
+  const alarmSock = await bindUdp(config.networks.mgmt.address ?? "127.0.0.1", 0);
+  const alarms = new MtcalarmRelay(clock, {
+    sock: alarmSock,
+    address: config.heartbeat.alarmAddress,
+    port: config.ports.mtcalarm,
+    onError: (err) => logger.warn({ err: err.message }, "cannot send an alarm to mtcalarmd"),
+  });
+  const agent = new HbsAgent({ config, clock, logger, alarms });
+  await agent.start();
+  await untilSignal(async () => {
+    await agent.stop();
+    await closeUdp(alarmSock);
+  });
+}
+
+export async function runHbsClientDaemon(config: MetalConfig): Promise<void> {
+  const clock = new SystemClock();
+  const logger = createLogger({ level: config.logging.level, pretty: config.logging.pretty, name: `hbsClient:${config.node.hostname}` });
+  const client = new HbsClient({ config, clock, logger });
+  await client.start();
+  await untilSignal(() => client.stop());
+}

@@ -1,0 +1,465 @@
+/**
+ * hbsAgent (reference mtce-core.md §3): runs on both controllers. Every period it sends one pulse request per
+ * monitored network (multicast to 239.1.1.2, or unicast to every monitored host), takes sequence-matched
+ * unicast responses, and at the end of the period counts the hosts that stayed silent. Only the active
+ * controller raises alarms and sends events to the mtcAgent; both keep the cluster vault for SM.
+ */
+import type { Socket } from "node:dgram";
+import { existsSync } from "node:fs";
+import type { HeartbeatEvent, HeartbeatHost } from "../agent/ports.js";
+import type { AlarmManager } from "../alarms/alarm-manager.js";
+import { nodePaths } from "../config/paths.js";
+import type { MetalConfig } from "../config/schema.js";
+import { RateLimitedLog } from "../logging/rate-limited.js";
+import type { Clock, Logger, TimerHandle } from "../plugin-api/services.js";
+import type { ClusterVault } from "../wire/cluster-vault.js";
+import { controllerOfFlags, decodePulse, encodePulse, HBS_CLUE_MAX, HBS_MESSAGE_VERSION, PulseFlag, withController } from "../wire/hbs-pulse.js";
+import { ClusterView } from "./cluster-view.js";
+import { HbsAlarms } from "./hbs-alarms.js";
+import { decodeHbsCommand, encodeHbsEvent, HBS_IFACE_LABEL, HBS_NETWORKS, type HbsCommand, type HbsNetwork } from "./hbs-messages.js";
+import {
+  freshPulseState,
+  type MissContext,
+  type MissOutcome,
+  type NetworkPulseState,
+  type PmondState,
+  pmondFlag,
+  pulseMissed,
+  pulseReceived,
+} from "./miss-counting.js";
+import { encodeVaultReply, parseSmRequest } from "./sm-query.js";
+import { bindUdp, closeUdp, sendUdp } from "./udp.js";
+
+/** NODE_TYPE_MASK CONTROLLER_TYPE. */
+export const CONTROLLER_TYPE = 0x1;
+/** How often the ready event is repeated while the mtcAgent has pushed no host yet. */
+const READY_REPEAT_MS = 5_000;
+
+interface MonitoredHost {
+  host: HeartbeatHost;
+  /** RRI: the host's stable index, sent as the request clue and echoed by the client. */
+  rri: number;
+  started: boolean;
+  monitor: Record<HbsNetwork, boolean>;
+  state: Record<HbsNetwork, NetworkPulseState>;
+  pmond: PmondState;
+}
+
+export interface HbsAgentOptions {
+  config: MetalConfig;
+  clock: Clock;
+  logger: Logger;
+  alarms: AlarmManager;
+}
+
+/** Controller number from the hostname (controller-0 / controller-1); anything else is 0. */
+export function controllerNumber(hostname: string): number {
+  const m = /^controller-(\d)$/.exec(hostname);
+  return m ? Number(m[1]) & 0x3 : 0;
+}
+
+export class HbsAgent {
+  readonly hostname: string;
+  readonly controller: number;
+  private readonly cfg: MetalConfig;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly bad: RateLimitedLog;
+  private readonly alarms: HbsAlarms;
+  private readonly view: ClusterView;
+  private readonly hosts = new Map<string, MonitoredHost>();
+  private readonly byAddress: Record<HbsNetwork, Map<string, MonitoredHost>> = { mgmt: new Map(), clusterHost: new Map() };
+  private readonly pulseSock: Partial<Record<HbsNetwork, Socket>> = {};
+  private cmdSock?: Socket;
+  private smSock?: Socket;
+  private eventSock?: Socket;
+  private readonly expected: Record<HbsNetwork, Set<MonitoredHost>> = { mgmt: new Set(), clusterHost: new Set() };
+  private nextRri = 1;
+  private clueIndex = 0;
+  private seq = 1;
+  private periodTimer?: TimerHandle;
+  private readyTimer?: TimerHandle;
+  private active = false;
+  private backedOff = false;
+  private locked = false;
+  private lastSmHeartbeat: number;
+  private running = false;
+  private readonly lockedFile: string;
+  /** Counters for the bench and tests: requests sent, responses matched, per network. */
+  readonly stats = { requests: 0, responses: 0, periods: 0, badDatagrams: 0 };
+
+  constructor(options: HbsAgentOptions) {
+    this.cfg = options.config;
+    this.clock = options.clock;
+    this.hostname = options.config.node.hostname;
+    this.controller = controllerNumber(this.hostname);
+    this.log = options.logger.child({ svc: "hbsAgent" });
+    this.bad = new RateLimitedLog(this.log, this.clock);
+    this.alarms = new HbsAlarms(options.alarms);
+    this.view = new ClusterView(this.controller, options.config.heartbeat.periodMs);
+    this.lastSmHeartbeat = this.clock.now();
+    this.lockedFile = nodePaths(options.config.root).nodeLocked;
+  }
+
+  get periodMs(): number {
+    return this.cfg.heartbeat.periodMs * (this.backedOff ? this.cfg.heartbeat.backoffFactor : 1);
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /** The networks this controller heartbeats on: mgmt, and cluster-host when it has an address there. */
+  get networks(): HbsNetwork[] {
+    return this.cfg.networks.clusterHost?.address ? ["mgmt", "clusterHost"] : ["mgmt"];
+  }
+
+  private address(network: HbsNetwork): string {
+    const a = network === "mgmt" ? this.cfg.networks.mgmt.address : this.cfg.networks.clusterHost?.address;
+    return a ?? "127.0.0.1";
+  }
+
+  private agentPort(network: HbsNetwork): number {
+    return network === "mgmt" ? this.cfg.ports.hbsAgentMgmt : this.cfg.ports.hbsAgentClstr;
+  }
+
+  private clientPort(network: HbsNetwork): number {
+    return network === "mgmt" ? this.cfg.ports.hbsClientMgmt : this.cfg.ports.hbsClientClstr;
+  }
+
+  async start(): Promise<void> {
+    const hb = this.cfg.heartbeat;
+    for (const n of this.networks) {
+      const sock = await bindUdp(this.address(n), this.agentPort(n));
+      if (hb.mode === "multicast") {
+        sock.setMulticastInterface(this.address(n));
+        sock.setMulticastTTL(1);
+      }
+      sock.on("message", (data, rinfo) => this.onResponse(n, data, rinfo.address));
+      sock.on("error", (err) => this.bad.warn(`sock-${n}`, { err: err.message }, "pulse socket error"));
+      this.pulseSock[n] = sock;
+    }
+    this.cmdSock = await bindUdp(this.address("mgmt"), this.cfg.ports.hbsCmd);
+    this.cmdSock.on("message", (data, rinfo) => this.onCommand(data, rinfo.address));
+    this.smSock = await bindUdp("127.0.0.1", this.cfg.ports.smServer);
+    this.smSock.on("message", (data) => this.onSmRequest(data));
+    this.eventSock = await bindUdp(this.address("mgmt"), 0);
+    this.running = true;
+    this.log.info({ controller: this.controller, networks: this.networks, mode: hb.mode, periodMs: this.periodMs }, "hbsAgent started");
+    this.sendReady();
+    this.scheduleStart(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.clock.clearTimeout(this.periodTimer);
+    this.clock.clearTimeout(this.readyTimer);
+    for (const n of HBS_NETWORKS) await closeUdp(this.pulseSock[n]);
+    await closeUdp(this.cmdSock);
+    await closeUdp(this.smSock);
+    await closeUdp(this.eventSock);
+  }
+
+  /** The vault as SM would get it. */
+  clusterVault(reqid = 0): ClusterVault {
+    return this.view.snapshot(reqid);
+  }
+
+  /** Apply an mtcAgent command (exposed for in-process use; the UDP path decodes into this). */
+  apply(cmd: HbsCommand): void {
+    switch (cmd.kind) {
+      case "addHost":
+        this.addHost(cmd.host);
+        return;
+      case "delHost":
+        this.delHost(cmd.hostname);
+        return;
+      case "startHost":
+        this.setStarted(cmd.hostname, true);
+        return;
+      case "stopHost":
+        this.setStarted(cmd.hostname, false);
+        return;
+      case "restartHost": {
+        const h = this.hosts.get(cmd.hostname);
+        if (h) for (const n of HBS_NETWORKS) h.state[n] = freshPulseState();
+        return;
+      }
+      case "backoff":
+      case "recover": {
+        const backoff = cmd.kind === "backoff";
+        if (this.backedOff !== backoff) {
+          this.backedOff = backoff;
+          this.view.setPeriod(this.periodMs, cmd.kind);
+          this.log.info({ periodMs: this.periodMs }, backoff ? "heartbeat backoff (MNFA)" : "heartbeat period recovered");
+        }
+        return;
+      }
+      case "activeController": {
+        const active = cmd.hostname === this.hostname;
+        if (active !== this.active) this.log.info({ active }, active ? "this controller is active" : "this controller is inactive");
+        this.active = active;
+        return;
+      }
+    }
+  }
+
+  private addHost(host: HeartbeatHost): void {
+    const existing = this.hosts.get(host.hostname);
+    if (existing) this.unindex(existing);
+    const m: MonitoredHost = existing ?? {
+      host,
+      rri: this.nextRri++,
+      started: false,
+      monitor: { mgmt: false, clusterHost: false },
+      state: { mgmt: freshPulseState(), clusterHost: freshPulseState() },
+      pmond: { missing: 0, degraded: false },
+    };
+    m.host = host;
+    this.hosts.set(host.hostname, m);
+    this.byAddress.mgmt.set(host.mgmtIp, m);
+    if (host.clusterHostIp) this.byAddress.clusterHost.set(host.clusterHostIp, m);
+    this.log.info({ host: host.hostname, mgmt: host.mgmtIp, clstr: host.clusterHostIp }, "host added");
+  }
+
+  private unindex(m: MonitoredHost): void {
+    if (this.byAddress.mgmt.get(m.host.mgmtIp) === m) this.byAddress.mgmt.delete(m.host.mgmtIp);
+    if (m.host.clusterHostIp && this.byAddress.clusterHost.get(m.host.clusterHostIp) === m) this.byAddress.clusterHost.delete(m.host.clusterHostIp);
+  }
+
+  private delHost(hostname: string): void {
+    const m = this.hosts.get(hostname);
+    if (!m) return;
+    this.setStarted(hostname, false);
+    this.unindex(m);
+    this.hosts.delete(hostname);
+    this.alarms.clearAll(hostname);
+    this.log.info({ host: hostname }, "host deleted");
+  }
+
+  private setStarted(hostname: string, started: boolean): void {
+    const m = this.hosts.get(hostname);
+    if (!m) {
+      this.bad.warn(`unknown-${hostname}`, { host: hostname }, "heartbeat command for an unknown host");
+      return;
+    }
+    if (hostname === this.hostname) return; // a controller does not heartbeat itself
+    if (m.started === started) return;
+    m.started = started;
+    m.monitor.mgmt = started;
+    if (!started) m.monitor.clusterHost = false;
+    // A start or stop is a fresh beginning: no miss history carries over.
+    for (const n of HBS_NETWORKS) {
+      m.state[n] = freshPulseState();
+      this.expected[n].delete(m);
+    }
+    m.pmond = { missing: 0, degraded: false };
+    if (!started) this.alarms.clearAll(hostname);
+    this.refreshMonitored();
+    this.log.info({ host: hostname }, started ? "heartbeat started" : "heartbeat stopped");
+  }
+
+  private refreshMonitored(): void {
+    let count = 0;
+    let storage0 = false;
+    let peer = false;
+    for (const m of this.hosts.values()) {
+      if (!m.started) continue;
+      count++;
+      if (m.host.hostname === "storage-0") storage0 = true;
+      if (m.host.hostname === `controller-${this.controller ? 0 : 1}`) peer = true;
+    }
+    this.view.peerEnabled = peer;
+    this.view.setMonitored(count, storage0);
+  }
+
+  private onCommand(data: Buffer, from: string): void {
+    const d = decodeHbsCommand(data);
+    if (!d.ok) {
+      this.stats.badDatagrams++;
+      this.bad.warn(`cmd-${from}`, { from, reason: d.reason }, "dropped a bad heartbeat command");
+      return;
+    }
+    this.apply(d.value);
+  }
+
+  private onSmRequest(data: Buffer): void {
+    const r = parseSmRequest(data);
+    if (!r.ok) {
+      this.stats.badDatagrams++;
+      this.bad.warn("sm", { reason: r.reason }, "dropped a bad SM request");
+      return;
+    }
+    if (r.reqid === 0) {
+      this.lastSmHeartbeat = this.clock.now();
+      return;
+    }
+    this.sendVaultToSm(r.reqid);
+  }
+
+  private sendVaultToSm(reqid: number): void {
+    if (!this.smSock) return;
+    sendUdp(this.smSock, encodeVaultReply(this.view.snapshot(reqid)), this.cfg.ports.smClient, "127.0.0.1", (err) =>
+      this.bad.warn("sm-send", { err: err.message }, "cannot send the cluster vault to SM"),
+    );
+  }
+
+  private sendEvent(e: HeartbeatEvent): void {
+    if (!this.eventSock) return;
+    const to = this.cfg.networks.mgmt.controller ?? "127.0.0.1";
+    sendUdp(this.eventSock, encodeHbsEvent(e), this.cfg.ports.hbsEvent, to, (err) =>
+      this.bad.warn("event-send", { err: err.message, to }, "cannot send an event to the mtcAgent"),
+    );
+    if (e.kind !== "ready") this.log.info({ host: e.hostname, network: e.network, event: e.kind }, "heartbeat event");
+  }
+
+  private sendReady(): void {
+    if (!this.running) return;
+    this.sendEvent({ kind: "ready", hostname: this.hostname, network: "mgmt", from: this.hostname });
+    // Repeat until the mtcAgent has pushed its inventory.
+    if (this.hosts.size === 0) this.readyTimer = this.clock.setTimeout(() => this.sendReady(), READY_REPEAT_MS);
+  }
+
+  private scheduleStart(delay: number): void {
+    if (!this.running) return;
+    this.periodTimer = this.clock.setTimeout(() => this.periodStart(), delay);
+  }
+
+  /** Period start: load the expected list per network and send the requests. */
+  private periodStart(): void {
+    if (!this.running) return;
+    this.view.periodStart();
+    const clue = this.nextClue();
+    const unicast = this.cfg.heartbeat.mode === "unicast";
+    for (const n of this.networks) {
+      const exp = this.expected[n];
+      exp.clear();
+      for (const m of this.hosts.values()) if (m.monitor[n]) exp.add(m);
+      const sock = this.pulseSock[n];
+      if (!sock) continue;
+      const req = encodePulse({
+        kind: "req",
+        host: clue?.host.hostname ?? "",
+        seq: this.seq,
+        rri: clue?.rri ?? 0,
+        flags: withController(0, this.controller),
+        version: HBS_MESSAGE_VERSION,
+        cluster: this.view.ownHistories(),
+      });
+      const onErr = (err: Error) => this.bad.warn(`send-${n}`, { err: err.message, network: n }, "cannot send a pulse request");
+      if (unicast) {
+        for (const m of exp) {
+          const to = n === "mgmt" ? m.host.mgmtIp : m.host.clusterHostIp;
+          if (to) sendUdp(sock, req, this.clientPort(n), to, onErr);
+        }
+        // The controller's own hbsClient answers too: its flags tell this agent about itself.
+      } else {
+        sendUdp(sock, req, this.clientPort(n), this.cfg.heartbeat.multicastGroup, onErr);
+      }
+      this.stats.requests++;
+    }
+    this.periodTimer = this.clock.setTimeout(() => this.periodEnd(), this.periodMs);
+  }
+
+  /** One clue host per request, in rotation (the client caches the RRI it is given). */
+  private nextClue(): MonitoredHost | undefined {
+    const list = [...this.hosts.values()].filter((m) => m.started && Buffer.byteLength(m.host.hostname, "latin1") < HBS_CLUE_MAX);
+    if (!list.length) return undefined;
+    this.clueIndex = (this.clueIndex + 1) % list.length;
+    return list[this.clueIndex];
+  }
+
+  private onResponse(network: HbsNetwork, data: Buffer, from: string): void {
+    const d = decodePulse(data);
+    if (!d.ok || d.pulse.kind !== "rsp") {
+      this.stats.badDatagrams++;
+      this.bad.warn(`rsp-${network}-${from}`, { from, network, reason: d.ok ? "a request, not a response" : d.reason }, "dropped a bad pulse");
+      return;
+    }
+    const p = d.pulse;
+    // A response meant for the other controller (multicast reaches both) is not ours.
+    if (controllerOfFlags(p.flags) !== this.controller) return;
+    const m = this.byAddress[network].get(from);
+    if (!m) {
+      if (from !== this.address(network)) this.bad.warn(`unknown-${network}-${from}`, { from, network }, "pulse response from an unknown address");
+      return;
+    }
+    if (!m.monitor[network] || p.seq !== this.seq || !this.expected[network].delete(m)) return;
+    this.stats.responses++;
+    const label = `${m.host.hostname} ${HBS_IFACE_LABEL[network]}`;
+    if (network === "mgmt") this.managePulseFlags(m, p.flags);
+    this.apply$(m, network, pulseReceived(m.state[network], this.missContext(m, network), label));
+    if (p.cluster) this.view.savePeer(p.cluster);
+  }
+
+  /** The client's flags: cluster-host monitoring follows CLSTR_FLAG in mgmt responses; pmond health. */
+  private managePulseFlags(m: MonitoredHost, flags: number): void {
+    if (flags & PulseFlag.CLSTR && m.host.clusterHostIp && this.networks.includes("clusterHost") && !m.monitor.clusterHost) {
+      m.monitor.clusterHost = true;
+      m.state.clusterHost = freshPulseState();
+    }
+    const r = pmondFlag(m.pmond, (flags & PulseFlag.PMOND) !== 0, this.active);
+    if (r === "raise") {
+      this.alarms.pmond(m.host.hostname, true);
+      this.sendEvent({ kind: "pmondRaise", hostname: m.host.hostname, network: "mgmt", from: this.hostname });
+    } else if (r === "clear") {
+      this.alarms.pmond(m.host.hostname, false);
+      this.sendEvent({ kind: "pmondClear", hostname: m.host.hostname, network: "mgmt", from: this.hostname });
+    }
+  }
+
+  private missContext(m: MonitoredHost, network: HbsNetwork): MissContext {
+    const hb = this.cfg.heartbeat;
+    const degradeOnly =
+      network === "clusterHost" && ((this.cfg.system.type === "standard" && (m.host.nodeType & CONTROLLER_TYPE) !== 0) || hb.clusterHostDegradeOnly);
+    return {
+      thresholds: {
+        minor: Math.min(hb.minorThreshold, hb.degradeThreshold), // minor is clamped to <= degrade
+        degrade: hb.degradeThreshold,
+        failure: hb.failureThreshold,
+        failureAction: hb.failureAction,
+      },
+      active: this.active,
+      degradeOnly,
+    };
+  }
+
+  private apply$(m: MonitoredHost, network: HbsNetwork, out: MissOutcome): void {
+    if (out.change) this.view.change(out.change);
+    if (out.alarm) this.alarms.heartbeat(m.host.hostname, network, out.alarm);
+    for (const kind of out.events) this.sendEvent({ kind, hostname: m.host.hostname, network, from: this.hostname });
+  }
+
+  /** Period end: take attendance, update the vault, notify SM of changes, start the next period. */
+  private periodEnd(): void {
+    if (!this.running) return;
+    this.stats.periods++;
+    const smOk = this.clock.now() - this.lastSmHeartbeat <= this.cfg.heartbeat.smHeartbeatLossMs;
+    this.checkLocked();
+    this.view.peerPeriodEnd();
+    for (const n of this.networks) {
+      let storage0Responding = true;
+      const lost = [...this.expected[n]];
+      this.expected[n].clear();
+      for (const m of lost) {
+        if (m.host.hostname === "storage-0") storage0Responding = false;
+        this.apply$(m, n, pulseMissed(m.state[n], n, this.missContext(m, n), `${m.host.hostname} ${HBS_IFACE_LABEL[n]}`));
+      }
+      if (!this.locked) this.view.update(n, lost.length, storage0Responding, smOk);
+    }
+    const changes = this.view.takeChanges();
+    if (changes) {
+      this.log.debug({ reason: changes }, "cluster change");
+      this.sendVaultToSm(0);
+    }
+    this.seq = (this.seq + 1) >>> 0 || 1;
+    this.scheduleStart(0);
+  }
+
+  /** History stops while this controller is locked (/var/run/.node_locked). */
+  private checkLocked(): void {
+    const locked = existsSync(this.lockedFile);
+    if (locked && !this.locked) this.view.lock();
+    this.locked = locked;
+  }
+}
