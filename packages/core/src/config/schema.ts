@@ -112,6 +112,71 @@ export const autoRecoverySchema = z
   })
   .strict();
 
+/** Guest (VM) heartbeat: guestServer on workers, guestAgent on the controller (reference guest-heartbeat-and-bsp.md A.6, A.11-A.14). */
+export const guestSchema = z
+  .object({
+    /** Where libvirt/QEMU creates `cgcs.heartbeat.<uuid>.sock`. */
+    channelDir: z.string().min(1).default("/var/lib/libvirt/qemu"),
+    server: z
+      .object({
+        /** Bind address of guestServer's UDP socket; defaults to networks.mgmt.address, else 127.0.0.1. */
+        address: ipv4OrV6.optional(),
+        /** guest.ini [client] rx_port. */
+        port: port.default(2411),
+        /** hbs_pulse_period: the minimum challenge interval; a guest asking for less is raised to it. */
+        minIntervalMs: z.number().int().min(100).default(400),
+        /** hbs_failure_threshold: loss when back-to-back misses exceed it (1: on the 2nd miss). */
+        failureThreshold: z.number().int().min(1).default(1),
+        /** Where guestAgent listens; defaults to networks.mgmt.controller, else 127.0.0.1. */
+        agentAddress: ipv4OrV6.optional(),
+        rescanSeconds: seconds.default(180),
+        connectMaxSeconds: z.number().int().min(1).default(60),
+        heartbeatStartSeconds: z.number().int().min(1).default(120),
+        waitForInitSeconds: z.number().int().min(1).default(60),
+        readyRetrySeconds: z.number().int().min(1).default(5),
+      })
+      .strict()
+      .default({
+        port: 2411,
+        minIntervalMs: 400,
+        failureThreshold: 1,
+        rescanSeconds: 180,
+        connectMaxSeconds: 60,
+        heartbeatStartSeconds: 120,
+        waitForInitSeconds: 60,
+        readyRetrySeconds: 5,
+      }),
+    agent: z
+      .object({
+        /** Bind address of guestAgent's UDP socket (from guestServers); defaults to networks.mgmt.address, else 127.0.0.1. */
+        address: ipv4OrV6.optional(),
+        /** guest.ini [agent] rx_port. */
+        port: port.default(2401),
+        /** The VIM-facing HTTP API (guest.ini vim_cmd_port); loopback only in the original. */
+        apiAddress: z.string().min(1).default("127.0.0.1"),
+        apiPort: port.default(2410),
+        /** The VIM's guest REST API ([guest-rest-api] in the VIM's config.ini). */
+        vimUrl: z.string().url().default("http://127.0.0.1:30002"),
+        vimTimeoutSeconds: z.number().int().min(1).default(20),
+        vimRetries: z.number().int().min(0).max(10).default(3),
+        auditSeconds: z.number().int().min(1).default(10),
+        /** Hosts known without mtcAgent (labs, tests); mtcAgent's ADD_HOST on ports.guestCmd adds the rest. */
+        hosts: z.array(z.object({ hostname: z.string().min(1).max(63), uuid: z.string().length(36), ip: ipv4OrV6 }).strict()).default([]),
+      })
+      .strict()
+      .default({
+        port: 2401,
+        apiAddress: "127.0.0.1",
+        apiPort: 2410,
+        vimUrl: "http://127.0.0.1:30002",
+        vimTimeoutSeconds: 20,
+        vimRetries: 3,
+        auditSeconds: 10,
+        hosts: [],
+      }),
+  })
+  .strict();
+
 /**
  * Maintenance messaging (issue 3): mtcAlive, the agent inbox and the pxeboot monitor. The periods come from
  * `timeouts` (seconds, reference values); the optional millisecond overrides here let process tests and the
@@ -245,6 +310,7 @@ export const configSchema = z
       })
       .strict()
       .default({ level: "info", pretty: false }),
+    guest: guestSchema.default(guestSchema.parse({})),
     plugins: z
       .object({
         /** Look for plugins in the workspace and node_modules. */
