@@ -38,6 +38,25 @@ export interface MtcAgentOptions {
   sm?: ServiceManager;
   /** This controller's uptime in seconds at agent start (DOR detection); default os uptime. */
   controllerUptimeS?: number;
+  /** Kept in step with the inventory (AgentMessaging: addresses, MAC, admin state for the lock-flag audit). */
+  directory?: HostDirectory;
+}
+
+/** What messaging needs from the inventory (AgentMessaging implements it). */
+export interface HostDirectory {
+  setHost(h: { hostname: string; mgmtIp: string; mgmtMac?: string; clusterHostIp?: string; pxebootIp?: string; administrative?: "locked" | "unlocked" }): void;
+  removeHost(hostname: string): void;
+  watchPxeboot?(hostname: string, on: boolean): void;
+  resetSequences?(hostname: string): void;
+}
+
+/** The alarm table with the configured sinks: log, the append-only history file, SNMP traps. */
+export function createAlarmManager(config: MetalConfig, clock: Clock, log: Logger, extraSinks: AlarmSink[] = []): DefaultAlarmManager {
+  const stateDir = config.maintenance.stateDir ?? nodePaths(config.root).agentState;
+  const sinks: AlarmSink[] = [new LogAlarmSink(log), new HistoryFileSink(config.maintenance.alarmHistory ?? join(stateDir, "alarm-history.jsonl"))];
+  for (const t of config.maintenance.snmpTraps) sinks.push(new SnmpTrapSink(t));
+  sinks.push(...extraSinks);
+  return new DefaultAlarmManager({ clock, log, sinks, stateFile: join(stateDir, "alarms.json") });
 }
 
 export interface HostView extends HostRecord {
@@ -70,13 +89,7 @@ export class MtcAgent {
     const cfg = o.config;
     const stateDir = cfg.maintenance.stateDir ?? nodePaths(cfg.root).agentState;
     this.store = o.store ?? new FileInventoryStore(join(stateDir, "hosts"));
-    const sinks: AlarmSink[] = [new LogAlarmSink(o.log)];
-    if (!o.alarms) {
-      sinks.push(new HistoryFileSink(cfg.maintenance.alarmHistory ?? join(stateDir, "alarm-history.jsonl")));
-      for (const t of cfg.maintenance.snmpTraps) sinks.push(new SnmpTrapSink(t));
-    }
-    sinks.push(...(o.extraSinks ?? []));
-    this.alarms = o.alarms ?? new DefaultAlarmManager({ clock: o.clock, log: o.log, sinks, stateFile: join(stateDir, "alarms.json") });
+    this.alarms = o.alarms ?? createAlarmManager(cfg, o.clock, o.log, o.extraSinks);
     this.scheduler = new Scheduler(o.clock, cfg.maintenance.tickMs);
     const self = cfg.node.hostname;
     this.sm =
@@ -128,6 +141,7 @@ export class MtcAgent {
       // A delete in progress finishes; everything else replays the add handler (reference add_host).
       if (rec.action !== "delete") rec.action = "add";
       this.scheduler.hosts.set(rec.hostname, c);
+      this.publish(c);
     }
     this.unsubscribe.push(this.o.messaging.onMessage((m) => applyHostMessage(this.env, m)));
     this.unsubscribe.push(this.o.heartbeat.onEvent((e) => applyHeartbeatEvent(this.env, this.mnfa, e)));
@@ -211,6 +225,23 @@ export class MtcAgent {
     if (this.env.bmc instanceof RegistryBmcAccess) this.env.bmc.forget(name);
   }
 
+  /** Tell messaging what it needs to know about a host (addresses, admin state, pxeboot watch). */
+  private publish(c: HostCtx): void {
+    const d = this.o.directory;
+    if (!d || !c.rec.mgmtIp) return;
+    const r = c.rec;
+    d.setHost({
+      hostname: r.hostname,
+      mgmtIp: r.mgmtIp as string,
+      administrative: r.administrative,
+      ...(r.mgmtMac ? { mgmtMac: r.mgmtMac } : {}),
+      ...(r.clusterHostIp ? { clusterHostIp: r.clusterHostIp } : {}),
+      ...(r.pxebootIp ? { pxebootIp: r.pxebootIp } : {}),
+    });
+    d.watchPxeboot?.(r.hostname, r.administrative === "unlocked" && r.operational === "enabled" && c.action === "none");
+    if (r.availability === "offline") d.resetSequences?.(r.hostname);
+  }
+
   private flush(): void {
     if (this.flushing || (this.dirty.size === 0 && this.removed.size === 0)) return;
     this.flushing = true;
@@ -227,8 +258,13 @@ export class MtcAgent {
     this.removed.clear();
     for (const name of names) {
       const c = this.scheduler.hosts.get(name);
-      if (c) await this.store.save(c.rec);
+      if (!c) continue;
+      this.publish(c);
+      await this.store.save(c.rec);
     }
-    for (const name of gone) await this.store.remove(name);
+    for (const name of gone) {
+      this.o.directory?.removeHost(name);
+      await this.store.remove(name);
+    }
   }
 }

@@ -142,7 +142,11 @@ export class HostCtx implements EngineHost {
     return this.rec.administrative === "locked";
   }
   get arDisabled(): boolean {
-    return Object.values(this.rec.autoRecovery ?? {}).some((a) => a.disabled);
+    // Called every pass for every host: no allocation on the common (empty) path.
+    const ar = this.rec.autoRecovery;
+    if (!ar) return false;
+    for (const k in ar) if (ar[k]?.disabled) return true;
+    return false;
   }
   get action(): AdminAction {
     return this.rec.action as AdminAction;

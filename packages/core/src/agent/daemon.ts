@@ -1,0 +1,60 @@
+/**
+ * Running mtcAgent from the CLI: the plugins' BMC drivers, messaging over UDP, heartbeat control, the
+ * maintenance FSMs and the REST API, until SIGTERM/SIGINT.
+ */
+import { ApiServer } from "../api/server.js";
+import type { MetalConfig } from "../config/schema.js";
+import { createMetalContainer } from "../di/container.js";
+import { secretFromFile } from "../di/secret.js";
+import { Tokens } from "../di/tokens.js";
+import { UdpHeartbeatControl } from "../heartbeat/heartbeat-control.js";
+import { UdpTransport } from "../transport/udp-transport.js";
+import { AgentMessaging } from "./messaging.js";
+import { createAlarmManager, MtcAgent } from "./mtc-agent.js";
+
+export interface RunningAgent {
+  agent: MtcAgent;
+  api: { address: string; port: number };
+  stop(): Promise<void>;
+}
+
+export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> {
+  const container = await createMetalContainer({ config });
+  const clock = container.resolve(Tokens.Clock);
+  const log = container.resolve(Tokens.Logger).child({ svc: "mtcAgent" });
+  const alarms = createAlarmManager(config, clock, log);
+  const messaging = new AgentMessaging({ config, transport: new UdpTransport(), clock, logger: log, alarms });
+  await messaging.start();
+  const mgmt = config.networks.mgmt;
+  const heartbeat = new UdpHeartbeatControl({
+    agents: config.heartbeat.agents,
+    cmdPort: config.ports.hbsCmd,
+    eventAddress: mgmt.controller ?? mgmt.address ?? "127.0.0.1",
+    eventPort: config.ports.hbsEvent,
+    hostname: config.node.hostname,
+    clock,
+    logger: log,
+  });
+  await heartbeat.start();
+  const agent = new MtcAgent({ config, clock, log, messaging, heartbeat, alarms, directory: messaging, bmcRegistry: container.resolve(Tokens.BmcRegistry) });
+  await agent.start();
+  const api = new ApiServer({
+    agent,
+    log,
+    address: config.api.address,
+    port: config.api.port,
+    ...(config.api.tokenFile ? { token: secretFromFile(config.api.tokenFile) } : {}),
+  });
+  const bound = await api.start();
+  log.info({ api: bound, hosts: agent.hosts().length }, "mtcAgent running");
+  return {
+    agent,
+    api: bound,
+    stop: async () => {
+      await api.stop();
+      await agent.stop();
+      await heartbeat.stop();
+      await messaging.stop();
+    },
+  };
+}

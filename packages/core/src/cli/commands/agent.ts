@@ -1,0 +1,30 @@
+import type { Command } from "commander";
+import { startMtcAgent } from "../../agent/daemon.js";
+import { loadCliConfig } from "../config-option.js";
+import { CliError } from "../errors.js";
+
+/** `metal agent --config F`: run mtcAgent (maintenance FSMs, alarms, REST API) until SIGTERM/SIGINT. */
+export function agentCommand(program: Command): void {
+  program
+    .command("agent")
+    .description("run the maintenance agent (mtcAgent): host FSMs, alarms, REST API")
+    .requiredOption("--config <file>", "metal config file")
+    .action(async (opts: { config: string }) => {
+      const config = await loadCliConfig(opts.config);
+      let running: Awaited<ReturnType<typeof startMtcAgent>>;
+      try {
+        running = await startMtcAgent(config);
+      } catch (err) {
+        throw new CliError(`agent: ${(err as Error).message}`, 1);
+      }
+      await new Promise<void>((resolve) => {
+        const quit = () => {
+          process.off("SIGTERM", quit);
+          process.off("SIGINT", quit);
+          running.stop().then(resolve, resolve);
+        };
+        process.on("SIGTERM", quit);
+        process.on("SIGINT", quit);
+      });
+    });
+}
