@@ -2,6 +2,7 @@ import { AR_CAUSES, AR_DISABLED_TASK, DegradeMask, nodeTypeMask } from "../inven
 import { SEC, smNotify, Timers } from "./common.js";
 import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
+import { startHeartbeat } from "./stages.js";
 
 /**
  * Add (reference §2.3): runs for every new host and for every host loaded after an agent restart (so the
@@ -84,13 +85,11 @@ export const addHandler: HandlerDef<HostCtx> = {
           return done("pass");
         }
         if (!c.hbsClientReady) return stay;
-        c.heartbeatLoss = false;
-        c.env.heartbeat.startHost(c.name);
+        startHeartbeat(c);
         return goto("HEARTBEAT_SOAK");
       },
       onTimeout: (c) => {
-        c.heartbeatLoss = false;
-        c.env.heartbeat.startHost(c.name);
+        startHeartbeat(c);
         return goto("HEARTBEAT_SOAK");
       },
       next: [["HEARTBEAT_SOAK"], [END, "BMC says powered off: recovery"]],
