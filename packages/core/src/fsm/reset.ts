@@ -1,6 +1,6 @@
 import { powerSet } from "./bmc-power.js";
-import { holdThenClearTask, SEC, Timers } from "./common.js";
-import { done, END, goto, type HandlerDef, stay } from "./engine.js";
+import { SEC, Timers } from "./common.js";
+import { goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 import { finishStage, powerStatusStages } from "./stages.js";
 
