@@ -1,5 +1,5 @@
 import { DegradeMask } from "../inventory/host.js";
-import { arEnable, arManage, bump, enableFailure, postEnabled, SEC, smNotify, Timers } from "./common.js";
+import { arEnable, arManage, bump, clearHeartbeatFaults, enableFailure, postEnabled, SEC, smNotify, Timers } from "./common.js";
 import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 import { MtcFlag } from "./host-context.js";
@@ -32,7 +32,7 @@ export const enableHandler: HandlerDef<HostCtx> = {
           if (c.isSelf) return goto("SELF_UNLOCK");
         }
         c.rec.degradeMask &= DegradeMask.Hwmon;
-        c.heartbeatLoss = false;
+        clearHeartbeatFaults(c);
         c.gateOpen = false;
         const a = c.rec.availability;
         let avail = a;

@@ -1,5 +1,5 @@
 import { DegradeMask } from "../inventory/host.js";
-import { forceFullEnable, postEnabled, SEC, smNotify, Timers } from "./common.js";
+import { clearHeartbeatFaults, forceFullEnable, postEnabled, SEC, smNotify, Timers } from "./common.js";
 import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 import { MtcFlag } from "./host-context.js";
@@ -29,6 +29,7 @@ export const recoveryHandler: HandlerDef<HostCtx> = {
         }
         c.gateOpen = true;
         c.env.heartbeat.stopHost(c.name);
+        clearHeartbeatFaults(c);
         if (++c.gracefulRecoveryCounter > Timers.maxFastEnables) return fullEnable(c, "too many fast recoveries");
         c.setTask(c.gracefulRecoveryCounter > 1 ? "Graceful Recovery Retry" : "Graceful Recovery");
         return goto("RETRY_WAIT");
