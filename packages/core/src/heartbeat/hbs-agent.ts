@@ -180,11 +180,9 @@ export class HbsAgent {
       case "stopHost":
         this.setStarted(cmd.hostname, false);
         return;
-      case "restartHost": {
-        const h = this.hosts.get(cmd.hostname);
-        if (h) for (const n of HBS_NETWORKS) h.state[n] = freshPulseState();
+      case "restartHost":
+        this.restartHost(cmd.hostname);
         return;
-      }
       case "backoff":
       case "recover": {
         const backoff = cmd.kind === "backoff";
@@ -257,6 +255,22 @@ export class HbsAgent {
     if (!started) this.alarms.clearAll(hostname);
     this.refreshMonitored();
     this.log.info({ host: hostname }, started ? "heartbeat started" : "heartbeat stopped");
+  }
+
+  /**
+   * MTC_RESTART_HBS (MNFA / graceful recovery): count afresh, telling the mtcAgent the minor and degrade it knew
+   * of are over. The alarm is kept, so the next pulse clears it.
+   */
+  private restartHost(hostname: string): void {
+    const m = this.hosts.get(hostname);
+    if (!m || hostname === this.hostname) return;
+    for (const n of HBS_NETWORKS) {
+      const was = m.state[n];
+      if (this.active && was.minor) this.sendEvent({ kind: "minorClear", hostname, network: n, from: this.hostname });
+      if (this.active && was.degrade) this.sendEvent({ kind: "degradeClear", hostname, network: n, from: this.hostname });
+      m.state[n] = { ...freshPulseState(), alarm: was.alarm };
+    }
+    this.log.info({ host: hostname }, "heartbeat restart");
   }
 
   private refreshMonitored(): void {
