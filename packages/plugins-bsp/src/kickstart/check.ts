@@ -64,12 +64,30 @@ function header(text: string, key: string): string | undefined {
   return new RegExp(`^# ${key}: (.*)$`, "m").exec(text)?.[1];
 }
 
+/**
+ * One `bash -n` for all blocks: each body becomes a function, so the shell parses every block once, and
+ * an error line maps back to its block. (One process, not one per block: this runs on busy machines.)
+ */
 async function checkShell(blocks: Block[], problems: string[]): Promise<void> {
-  for (const b of blocks) {
-    const r = await execa("bash", ["-n"], { input: b.body, reject: false, timeout: 10_000 });
-    if ((r as { code?: string }).code === "ENOENT") throw new Error("bash is not installed");
-    if (r.exitCode !== 0) problems.push(`${b.name} (line ${b.line}): shell syntax: ${r.stderr.replace(/^bash: line (\d+)/gm, "line +$1").trim()}`);
-  }
+  const starts: number[] = [];
+  let line = 1;
+  const script = blocks
+    .map((b, i) => {
+      starts.push(line + 2);
+      line += b.body.split("\n").length + 3;
+      return `__metal_block_${i}() {\n:\n${b.body}\n}`;
+    })
+    .join("\n");
+  const r = await execa("bash", ["-n"], { input: script, reject: false, timeout: 120_000 });
+  if ((r as { code?: string }).code === "ENOENT") throw new Error("bash is not installed");
+  if (r.timedOut) throw new Error("bash -n timed out");
+  if (r.exitCode === 0) return;
+  const at = Number(/line (\d+)/.exec(r.stderr)?.[1] ?? 0);
+  let idx = 0;
+  for (let i = 0; i < starts.length; i++) if (at >= starts[i]!) idx = i;
+  const b = blocks[idx];
+  const where = b ? `${b.name} (line ${b.line + Math.max(1, at - starts[idx]! + 1)})` : "kickstart";
+  problems.push(`${where}: shell syntax: ${r.stderr.replace(/^bash: line \d+: /gm, "").trim()}`);
 }
 
 function checkValues(blocks: Block[], traits: string, profile: Profile, problems: string[]): void {
