@@ -9,6 +9,7 @@ import type { HostMessage } from "../../src/agent/ports.js";
 import { SystemClock } from "../../src/clock/system-clock.js";
 import { defaultConfig, type MetalConfigInput } from "../../src/config/index.js";
 import { nodePaths } from "../../src/config/paths.js";
+import type { Transport } from "../../src/transport/transport.js";
 import { UdpTransport } from "../../src/transport/udp-transport.js";
 import { captureLogger } from "./capture-logger.js";
 import { MemoryAlarms } from "./memory-alarms.js";
@@ -43,6 +44,8 @@ export interface PairOptions {
   agentMessaging?: Record<string, unknown>;
   /** Where the client sends pxeboot traffic (default: the agent). */
   clientPxebootController?: string;
+  /** The agent's transport (default: UDP); tests wrap it to cut a network. */
+  transport?: Transport;
   /** Prepare the root before the client starts. */
   prepare?: (paths: ReturnType<typeof nodePaths>) => void;
 }
@@ -95,7 +98,7 @@ export async function startPair(t: ExecutionContext, o: PairOptions): Promise<Re
 
   const { logger, lines } = captureLogger();
   const alarms = new MemoryAlarms();
-  const agent = new AgentMessaging({ config: agentConfig, transport: new UdpTransport(), clock: new SystemClock(), logger, alarms });
+  const agent = new AgentMessaging({ config: agentConfig, transport: o.transport ?? new UdpTransport(), clock: new SystemClock(), logger, alarms });
   await agent.start();
   agent.setHost({ hostname, mgmtIp: o.hostIp, mgmtMac: mac });
   const messages: HostMessage[] = [];

@@ -19,6 +19,7 @@ import { hostSwactCommand } from "./host-swact.js";
 import { hostUnlockCommand } from "./host-unlock.js";
 import { labCommand } from "./lab.js";
 import { pluginsCommand } from "./plugins.js";
+import { wireCommand } from "./wire.js";
 
 /** Every core command. Add one line per command file. */
 export const coreCommands: ReadonlyArray<(program: Command) => void> = [
@@ -26,6 +27,7 @@ export const coreCommands: ReadonlyArray<(program: Command) => void> = [
   configCommand,
   labCommand,
   clientCommand,
+  wireCommand,
   hbsCommand,
   agentCommand,
   hostListCommand,

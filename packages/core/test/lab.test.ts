@@ -1,0 +1,87 @@
+/**
+ * The lab as real processes: `metal lab` runs controller-0's mtcAgent, messaging and hbsAgent; every host is a
+ * process with the real mtcClient and hbsClient; reboots take simulated time (speed x20).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import test from "ava";
+import { execa } from "execa";
+import type { LabResult } from "../src/lab/maintenance-lab.js";
+
+const main = join(fileURLToPath(new URL(".", import.meta.url)), "..", "src", "cli", "main.js");
+
+async function lab(...args: string[]): Promise<{ exitCode: number; result: LabResult; stderr: string }> {
+  const r = await execa(process.execPath, [main, "lab", "--speed", "20", "--json", ...args], { reject: false, timeout: 120_000 });
+  let result: LabResult;
+  try {
+    result = JSON.parse(r.stdout) as LabResult;
+  } catch {
+    throw new Error(`lab printed no JSON (exit ${r.exitCode}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+  }
+  return { exitCode: r.exitCode ?? -1, result, stderr: r.stderr };
+}
+
+const state = (r: LabResult, host: string) => {
+  const h = r.hosts.find((x) => x.hostname === host);
+  return h ? `${h.administrative}-${h.operational}-${h.availability}` : "missing";
+};
+const went = (r: LabResult, host: string, s: string) => r.history.some((e) => e.host === host && e.text.includes(`'${s}'`));
+
+test.serial("every host reaches unlocked-enabled-available: two controllers, a storage host and two workers", async (t) => {
+  const { exitCode, result, stderr } = await lab("--controllers", "2", "--storage", "1", "--hosts", "2", "--duration", "16");
+  t.is(exitCode, 0, stderr);
+  t.true(result.ok);
+  t.deepEqual(
+    result.hosts.map((h) => [h.hostname, state(result, h.hostname), h.task]),
+    [
+      ["controller-0", "unlocked-enabled-available", ""],
+      ["controller-1", "unlocked-enabled-available", ""],
+      ["storage-0", "unlocked-enabled-available", ""],
+      ["worker-0", "unlocked-enabled-available", ""],
+      ["worker-1", "unlocked-enabled-available", ""],
+    ],
+  );
+  t.deepEqual(result.alarms, []);
+  // The enable rebooted each added host and waited for it: offline, intest, then enabled.
+  for (const h of ["controller-1", "storage-0", "worker-0", "worker-1"]) {
+    t.true(went(result, h, "unlocked-disabled-offline"), `${h} went down for its reboot`);
+    t.true(went(result, h, "unlocked-disabled-intest"), `${h} ran its in-service tests`);
+  }
+});
+
+test.serial("lock → locked-disabled-online with 200.001 and both node-locked files; a killed host fails and recovers on revive", async (t) => {
+  const { result } = await lab(
+    "--hosts",
+    "2",
+    "--duration",
+    "22",
+    "--keep",
+    "--do",
+    "140:lock worker-0",
+    "--do",
+    "140:kill worker-1",
+    "--do",
+    "200:revive worker-1",
+  );
+  const w0 = result.hosts.find((h) => h.hostname === "worker-0");
+  t.is(state(result, "worker-0"), "locked-disabled-online");
+  t.is(w0?.action, "none");
+  t.true(result.alarms.some((a) => a.id === "200.001" && a.hostname === "worker-0" && a.severity === "warning"));
+  t.true(existsSync(join(w0?.root ?? "/nonexistent", "var/run/.node_locked")), "/var/run/.node_locked");
+  t.true(existsSync(join(w0?.root ?? "/nonexistent", "var/persist/mtc/.node_locked")), "/var/persist/mtc/.node_locked");
+  t.true(went(result, "worker-1", "unlocked-disabled-failed"), JSON.stringify(result.history.filter((e) => e.host === "worker-1")));
+  t.is(state(result, "worker-1"), "unlocked-enabled-available");
+  t.false(
+    result.alarms.some((a) => a.hostname === "worker-1"),
+    "worker-1's alarms cleared after recovery",
+  );
+});
+
+test.serial("unlock after lock: the host is enabled again and 200.001 clears", async (t) => {
+  const { exitCode, result, stderr } = await lab("--hosts", "1", "--duration", "20", "--do", "130:lock worker-0", "--do", "180:unlock worker-0");
+  t.is(exitCode, 0, stderr);
+  t.true(went(result, "worker-0", "locked-disabled-online"));
+  t.is(state(result, "worker-0"), "unlocked-enabled-available");
+  t.false(result.alarms.some((a) => a.id === "200.001"));
+});
