@@ -53,7 +53,8 @@ test("every command has --help; unknown options and bad values exit non-zero", (
 });
 
 test("metal lab runs a controller and simulated hosts that register, then exits 0", (t) => {
-  const r = metal("lab", "--hosts", "3", "--duration", "3", "--json");
+  // Each host is a real mtcClient process now; at speed 5 the first mtcAlive goes out 200 ms after start.
+  const r = metal("lab", "--hosts", "3", "--duration", "6", "--speed", "5", "--json");
   t.is(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { ok: boolean; hosts: Array<{ hostname: string; address: string; state: string }> };
   t.true(out.ok);
