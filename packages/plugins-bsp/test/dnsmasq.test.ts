@@ -1,0 +1,107 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import test from "ava";
+import { execa } from "execa";
+import { dnsmasqConfig } from "../src/dnsmasq/config.js";
+import { loadHostList } from "../src/hosts/host-list.js";
+import { generatePxeboot } from "../src/pxeboot/generate.js";
+import { AIO_DX_HOSTS, assertGolden, runTool, STANDARD_HOSTS, tempDir, writeFixture } from "./helpers.js";
+
+test("golden: the dnsmasq config for a standard system with a DHCP range", async (t) => {
+  const dir = tempDir();
+  const list = await loadHostList(writeFixture(dir, "hosts.yaml", STANDARD_HOSTS));
+  assertGolden(t, "dnsmasq-standard.conf", dnsmasqConfig(list));
+});
+
+test("the config has one dhcp-host per MAC and picks the boot file by client architecture", async (t) => {
+  const dir = tempDir();
+  const conf = dnsmasqConfig(await loadHostList(writeFixture(dir, "hosts.yaml", AIO_DX_HOSTS)), { tftpRoot: "/srv/tftp" });
+  t.deepEqual(
+    conf.split("\n").filter((l) => l.startsWith("dhcp-host=")),
+    [
+      "dhcp-host=52:54:00:aa:bb:01,set:metal-host,controller-0",
+      "dhcp-host=52:54:00:aa:bb:02,set:metal-host,controller-1",
+      "dhcp-host=52:54:00:aa:bb:03,set:metal-host,192.168.202.50,worker-0",
+      "dhcp-host=52:54:00:aa:bb:04,set:metal-host,worker-1",
+    ],
+  );
+  t.regex(conf, /^tftp-root=\/srv\/tftp$/m);
+  t.regex(conf, /^dhcp-match=set:efi-x86_64,option:client-arch,7$/m);
+  t.regex(conf, /^dhcp-boot=tag:efi-x86_64,grubx64\.efi$/m);
+  t.regex(conf, /^dhcp-boot=tag:!efi-x86_64,pxelinux\.0$/m);
+  t.notRegex(conf, /dhcp-range/, "no range without system.dhcp");
+});
+
+test("dnsmasq --test accepts the generated configs and rejects a corrupted one", async (t) => {
+  const dir = tempDir();
+  for (const [name, hosts] of [
+    ["aio", AIO_DX_HOSTS],
+    ["std", STANDARD_HOSTS],
+  ]) {
+    const file = join(dir, `${name}.conf`);
+    writeFileSync(file, dnsmasqConfig(await loadHostList(writeFixture(dir, `${name}.yaml`, hosts!))));
+    const r = await runTool(t, "dnsmasq", ["--test", "-C", file], "dnsmasq");
+    t.is(r.exitCode, 0, r.all);
+    t.regex(r.all ?? "", /syntax check OK/);
+    writeFileSync(file, readFileSync(file, "utf8").replace("dhcp-boot=tag:efi-x86_64", "dhcp-bot=tag:efi-x86_64"));
+    t.not((await runTool(t, "dnsmasq", ["--test", "-C", file], "dnsmasq")).exitCode, 0, "a broken line is caught");
+  }
+});
+
+/** Wait until dnsmasq's TFTP answers (bounded: 50 tries); the last error explains a failure. */
+async function fetchTftp(path: string): Promise<string> {
+  let last = "";
+  for (let i = 0; i < 50; i++) {
+    const r = await execa("curl", ["-sS", "--max-time", "2", `tftp://127.0.0.1${path}`], { reject: false, encoding: "utf8", stripFinalNewline: false });
+    if ((r as { code?: string }).code === "ENOENT") throw new Error("curl is not installed (Debian package curl)");
+    if (r.exitCode === 0) return r.stdout;
+    last = r.stderr;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`TFTP fetch of ${path} failed: ${last}`);
+}
+
+// TFTP has to be on port 69: serial, and dnsmasq is killed in teardown whatever happens.
+test.serial("dnsmasq serves the generated tree over TFTP on loopback; curl and tftp-hpa fetch a host's per-MAC files", async (t) => {
+  const dir = tempDir();
+  const list = await loadHostList(writeFixture(dir, "hosts.yaml", AIO_DX_HOSTS));
+  const root = join(dir, "tftp");
+  await generatePxeboot(list, root);
+  const conf = join(dir, "dnsmasq.conf");
+  writeFileSync(conf, dnsmasqConfig(list, { tftpRoot: root }));
+  // The generated config as is, bound to loopback only; no DHCP range here, so only TFTP runs.
+  const child: ChildProcess = spawn(
+    "dnsmasq",
+    ["--no-daemon", "-C", conf, "--listen-address=127.0.0.1", "--bind-interfaces", "--pid-file=", "--log-facility=-"],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let log = "";
+  child.stdout?.on("data", (d) => (log += d));
+  child.stderr?.on("data", (d) => (log += d));
+  const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+  child.on("error", (err) => t.fail(`dnsmasq did not start: ${err.message} (Debian package dnsmasq)`));
+  t.teardown(async () => {
+    child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
+
+  const bios = await fetchTftp("/pxelinux.cfg/01-52-54-00-aa-bb-02").catch((e: Error) => t.fail(`${e.message}\n${log}`));
+  t.is(bios, readFileSync(join(root, "pxelinux.cfg/01-52-54-00-aa-bb-02"), "utf8"));
+  // What grubx64.efi asks for: the .cfg link, resolved by the server.
+  const uefi = await fetchTftp("/pxelinux.cfg/efi-01-52-54-00-aa-bb-03.cfg");
+  t.regex(uefi, /traits=worker instname/);
+  t.regex(uefi, /instdev=\/dev\/nvme0n1 user_namespace\.enable=1 nopti nospectre_v2/);
+  // tftp-hpa, the other real client, gets the fallback menu an unconfigured node gets.
+  const got = join(dir, "default.got");
+  const r = await runTool(t, "tftp", ["127.0.0.1", "-c", "get", "pxelinux.cfg/default", got], "tftp-hpa");
+  t.is(r.exitCode, 0, r.all);
+  t.is(readFileSync(got, "utf8"), readFileSync(join(root, "pxelinux.cfg/default"), "utf8"));
+  // An unconfigured MAC has no file: the client gets a TFTP error, never another host's file.
+  const missing = await execa("curl", ["-sS", "--max-time", "5", "tftp://127.0.0.1/pxelinux.cfg/01-52-54-00-00-00-99"], { reject: false });
+  t.not(missing.exitCode, 0);
+  t.regex(log, /sent .*01-52-54-00-aa-bb-02 to 127\.0\.0\.1/);
+});
