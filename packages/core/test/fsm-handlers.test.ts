@@ -380,6 +380,8 @@ test("agent restart: hosts are reloaded from the store and recovered through the
   t.is(again.state("worker-1"), "locked-disabled-online");
   t.true(again.fabric.monitored.has("worker-0"), "heartbeat resumed for the enabled host");
   t.false(again.fabric.host("worker-0").commands.includes("reboot"), "recovery did not reboot an in-service host");
+  t.true(again.fabric.host("worker-0").commands.includes("startWorkerServices"), "host services restarted in the add handler");
+  t.false(again.fabric.host("worker-1").commands.includes("startWorkerServices"), "not on a locked host");
   await again.stop();
 });
 

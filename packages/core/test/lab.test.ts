@@ -1,60 +1,87 @@
-import { Writable } from "node:stream";
+/**
+ * The lab as real processes: `metal lab` runs controller-0's mtcAgent, messaging and hbsAgent; every host is a
+ * process with the real mtcClient and hbsClient; reboots take simulated time (speed x20).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import test from "ava";
-import { SystemClock } from "../src/clock/system-clock.js";
-import { type LabControl, runLab } from "../src/lab/lab.js";
+import { execa } from "execa";
+import type { LabResult } from "../src/lab/maintenance-lab.js";
 
-async function until(pred: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error("lab condition not met in time");
-    await new Promise((r) => setTimeout(r, 100));
+const main = join(fileURLToPath(new URL(".", import.meta.url)), "..", "src", "cli", "main.js");
+
+async function lab(...args: string[]): Promise<{ exitCode: number; result: LabResult; stderr: string }> {
+  const r = await execa(process.execPath, [main, "lab", "--speed", "20", "--json", ...args], { reject: false, timeout: 120_000 });
+  let result: LabResult;
+  try {
+    result = JSON.parse(r.stdout) as LabResult;
+  } catch {
+    throw new Error(`lab printed no JSON (exit ${r.exitCode}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   }
+  return { exitCode: r.exitCode ?? -1, result, stderr: r.stderr };
 }
 
-test("metal lab stage two: every simulated host runs a real mtcClient; lock and reboot go through the real agent messaging", async (t) => {
-  t.timeout(120_000);
-  let out = "";
-  const sink = new Writable({
-    write(c, _e, cb) {
-      out += String(c);
-      cb();
-    },
-  });
-  const seen: Record<string, unknown> = {};
-  const result = await runLab({
-    hosts: 3,
-    durationS: 0,
-    speed: 5,
-    json: true,
-    clock: new SystemClock(),
-    out: sink,
-    script: async (lab: LabControl) => {
-      await until(() => lab.rows().every((r) => r.state === "registered" && r.networks === "MCP" && r.goenabled === "pass"), 40_000);
-      // Each host is its own client process.
-      seen.pids = new Set(lab.hosts.map((h) => h.host.proc?.pid)).size;
-      // Lock worker-1 the way maintenance does: the admin state, re-asserted from the mtcAlive flag audit.
-      lab.messaging.setHost({ hostname: "worker-1", mgmtIp: "127.0.1.2", administrative: "locked" });
-      await until(() => lab.rows()[1]?.locked === true, 15_000);
-      // Reboot worker-0: ACK, the lab host goes down and boots again with a fresh uptime.
-      seen.rebootRc = await lab.messaging.command("worker-0", "reboot");
-      await until(() => (lab.rows()[0]?.boots ?? 0) === 2 && lab.rows()[0]?.state === "registered", 40_000);
-      seen.uptimeAfterReboot = lab.rows()[0]?.uptimeS;
-    },
-  });
-  t.is(seen.pids, 3);
-  t.is(seen.rebootRc, 0);
-  t.true((seen.uptimeAfterReboot as number) < 30);
-  t.true(result.ok, out);
+const state = (r: LabResult, host: string) => {
+  const h = r.hosts.find((x) => x.hostname === host);
+  return h ? `${h.administrative}-${h.operational}-${h.availability}` : "missing";
+};
+const went = (r: LabResult, host: string, s: string) => r.history.some((e) => e.host === host && e.text.includes(`'${s}'`));
+
+test.serial("every host reaches unlocked-enabled-available: two controllers, a storage host and two workers", async (t) => {
+  const { exitCode, result, stderr } = await lab("--controllers", "2", "--storage", "1", "--hosts", "2", "--duration", "16");
+  t.is(exitCode, 0, stderr);
+  t.true(result.ok);
   t.deepEqual(
-    result.rows.map((r) => [r.hostname, r.address, r.state, r.locked]),
+    result.hosts.map((h) => [h.hostname, state(result, h.hostname), h.task]),
     [
-      ["worker-0", "127.0.1.1", "registered", false],
-      ["worker-1", "127.0.1.2", "registered", true],
-      ["worker-2", "127.0.1.3", "registered", false],
+      ["controller-0", "unlocked-enabled-available", ""],
+      ["controller-1", "unlocked-enabled-available", ""],
+      ["storage-0", "unlocked-enabled-available", ""],
+      ["worker-0", "unlocked-enabled-available", ""],
+      ["worker-1", "unlocked-enabled-available", ""],
     ],
   );
-  t.false(
-    result.rows.some((r) => r.pxebootAlarm),
-    "pxeboot mtcAlive flowed for every host",
+  t.deepEqual(result.alarms, []);
+  // The enable rebooted each added host and waited for it: offline, intest, then enabled.
+  for (const h of ["controller-1", "storage-0", "worker-0", "worker-1"]) {
+    t.true(went(result, h, "unlocked-disabled-offline"), `${h} went down for its reboot`);
+    t.true(went(result, h, "unlocked-disabled-intest"), `${h} ran its in-service tests`);
+  }
+});
+
+test.serial("lock → locked-disabled-online with 200.001 and both node-locked files; a killed host fails and recovers on revive", async (t) => {
+  const { result } = await lab(
+    "--hosts",
+    "2",
+    "--duration",
+    "22",
+    "--keep",
+    "--do",
+    "140:lock worker-0",
+    "--do",
+    "140:kill worker-1",
+    "--do",
+    "200:revive worker-1",
   );
+  const w0 = result.hosts.find((h) => h.hostname === "worker-0");
+  t.is(state(result, "worker-0"), "locked-disabled-online");
+  t.is(w0?.action, "none");
+  t.true(result.alarms.some((a) => a.id === "200.001" && a.hostname === "worker-0" && a.severity === "warning"));
+  t.true(existsSync(join(w0?.root ?? "/nonexistent", "var/run/.node_locked")), "/var/run/.node_locked");
+  t.true(existsSync(join(w0?.root ?? "/nonexistent", "var/persist/mtc/.node_locked")), "/var/persist/mtc/.node_locked");
+  t.true(went(result, "worker-1", "unlocked-disabled-failed"), JSON.stringify(result.history.filter((e) => e.host === "worker-1")));
+  t.is(state(result, "worker-1"), "unlocked-enabled-available");
+  t.false(
+    result.alarms.some((a) => a.hostname === "worker-1"),
+    "worker-1's alarms cleared after recovery",
+  );
+});
+
+test.serial("unlock after lock: the host is enabled again and 200.001 clears", async (t) => {
+  const { exitCode, result, stderr } = await lab("--hosts", "1", "--duration", "20", "--do", "130:lock worker-0", "--do", "180:unlock worker-0");
+  t.is(exitCode, 0, stderr);
+  t.true(went(result, "worker-0", "locked-disabled-online"));
+  t.is(state(result, "worker-0"), "unlocked-enabled-available");
+  t.false(result.alarms.some((a) => a.id === "200.001"));
 });

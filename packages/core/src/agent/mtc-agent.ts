@@ -219,7 +219,7 @@ export class MtcAgent {
 
   private removeHost(name: string): void {
     this.scheduler.hosts.delete(name);
-    this.mnfa.remove(name);
+    this.mnfa.forget(name);
     this.dirty.delete(name);
     this.removed.add(name);
     if (this.env.bmc instanceof RegistryBmcAccess) this.env.bmc.forget(name);
@@ -238,7 +238,8 @@ export class MtcAgent {
       ...(r.clusterHostIp ? { clusterHostIp: r.clusterHostIp } : {}),
       ...(r.pxebootIp ? { pxebootIp: r.pxebootIp } : {}),
     });
-    d.watchPxeboot?.(r.hostname, r.administrative === "unlocked" && r.operational === "enabled" && c.action === "none");
+    // The pxeboot mtcAlive monitor runs only where this controller has a pxeboot network.
+    if (this.o.config.networks.pxeboot) d.watchPxeboot?.(r.hostname, r.administrative === "unlocked" && r.operational === "enabled" && c.action === "none");
     if (r.availability === "offline") d.resetSequences?.(r.hostname);
   }
 

@@ -1,7 +1,8 @@
 import { AR_CAUSES, AR_DISABLED_TASK, DegradeMask, nodeTypeMask } from "../inventory/host.js";
-import { SEC, smNotify, Timers } from "./common.js";
+import { forceFullEnable, hostServicesCommand, SEC, smNotify, Timers } from "./common.js";
 import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
+import { startHeartbeat } from "./stages.js";
 
 /**
  * Add (reference §2.3): runs for every new host and for every host loaded after an agent restart (so the
@@ -55,9 +56,53 @@ export const addHandler: HandlerDef<HostCtx> = {
           return done("pass");
         }
         c.setTask("");
+        return goto("START_SERVICES");
+      },
+      next: [["START_SERVICES"], [END, "auto-recovery disabled: stop here"]],
+    },
+    {
+      name: "START_SERVICES",
+      run: (c) => {
+        // After an agent restart an in-service host gets its host services (re)started: idempotent on the
+        // host, and it covers a host whose services did not start while no agent was watching.
+        if (c.locked || c.rec.operational !== "enabled" || c.isSelf) return goto("MTC_SERVICES");
+        c.hostServices = undefined;
+        c.vars.servicesFrom = c.now();
+        c.launch("svc.start", () => c.env.messaging.command(c.name, hostServicesCommand(c, "start"), { timeoutMs: c.cfg.timeouts.cmdResponse * SEC }));
+        return goto("START_SERVICES_WAIT");
+      },
+      next: [
+        ["START_SERVICES_WAIT", "in-service host"],
+        ["MTC_SERVICES", "locked / disabled / self"],
+      ],
+    },
+    {
+      name: "START_SERVICES_WAIT",
+      timeoutMs: (c) => (c.cfg.timeouts.hostServices + 5 + c.cfg.timeouts.cmdResponse) * SEC,
+      run: (c) => {
+        const ack = c.outcome("svc.start");
+        if (!ack || ack.state === "pending") return stay;
+        if (ack.state === "fail") {
+          c.env.log.info({ host: c.name, err: ack.error }, "start host services: no ACK");
+          return goto("MTC_SERVICES");
+        }
+        const r = c.hostServices;
+        if (!r || r.at < (c.vars.servicesFrom as number)) return stay;
+        if (r.rc !== 0) {
+          c.env.log.warn({ host: c.name, rc: r.rc, text: r.text }, "start host services failed; re-enabling");
+          forceFullEnable(c, "host services failed to start");
+          return done("fail");
+        }
         return goto("MTC_SERVICES");
       },
-      next: [["MTC_SERVICES"], [END, "auto-recovery disabled: stop here"]],
+      onTimeout: (c) => {
+        c.env.log.warn({ host: c.name }, "start host services: no result; continuing");
+        return goto("MTC_SERVICES");
+      },
+      next: [
+        ["MTC_SERVICES", "started (or no ACK / no result: logged)"],
+        [END, "services failed: full enable"],
+      ],
     },
     {
       name: "MTC_SERVICES",
@@ -84,13 +129,11 @@ export const addHandler: HandlerDef<HostCtx> = {
           return done("pass");
         }
         if (!c.hbsClientReady) return stay;
-        c.heartbeatLoss = false;
-        c.env.heartbeat.startHost(c.name);
+        startHeartbeat(c);
         return goto("HEARTBEAT_SOAK");
       },
       onTimeout: (c) => {
-        c.heartbeatLoss = false;
-        c.env.heartbeat.startHost(c.name);
+        startHeartbeat(c);
         return goto("HEARTBEAT_SOAK");
       },
       next: [["HEARTBEAT_SOAK"], [END, "BMC says powered off: recovery"]],

@@ -27,8 +27,9 @@ export function offlineAudit(c: HostCtx): void {
   if (now - o.lastRequest < Timers.offlinePeriod) return;
   let latest = 0;
   for (const t of c.aliveAt.values()) latest = Math.max(latest, t);
+  // Count every period that passed since the last look, so the search takes the same time at any pass rate.
   if (o.lastRequest && latest >= o.lastRequest) o.count = 0;
-  else if (o.lastRequest) o.count++;
+  else if (o.lastRequest) o.count += Math.max(1, Math.floor((now - o.lastRequest) / Timers.offlinePeriod));
   o.lastRequest = now;
   if (o.count > c.cfg.timeouts.offlineThreshold) {
     o.active = false;

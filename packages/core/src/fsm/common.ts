@@ -110,6 +110,17 @@ export function smNotify(c: HostCtx, op: "locked" | "unlocked" | "disabled" | "e
   });
 }
 
+/**
+ * manage_heartbeat_clear: forget the heartbeat faults of a host whose heartbeat is being (re)started — the
+ * hbsAgent starts it with fresh counters, so no DEGRADE_CLR will come for the old ones.
+ */
+export function clearHeartbeatFaults(c: HostCtx): void {
+  c.rec.degradeMask &= ~(DegradeMask.HeartbeatMgmt | DegradeMask.HeartbeatClstr);
+  c.heartbeatMinor.clear();
+  c.heartbeatLoss = false;
+  c.env.mnfa.forget(c.name);
+}
+
 /** Post enabled-available, or enabled-degraded when a degrade cause remains. */
 export function postEnabled(c: HostCtx): void {
   c.setState({ oper: "enabled", avail: c.rec.degradeMask ? "degraded" : "available" });

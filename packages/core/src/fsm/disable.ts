@@ -1,4 +1,4 @@
-import { arEnable, hostServicesCommand, lockPersistParm, SEC, smNotify, Timers } from "./common.js";
+import { arEnable, clearHeartbeatFaults, hostServicesCommand, lockPersistParm, SEC, smNotify, Timers } from "./common.js";
 import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 import { beginResetProgression, stepResetProgression } from "./reset-progression.js";
@@ -23,7 +23,7 @@ export const disableHandler: HandlerDef<HostCtx> = {
         c.setTask(c.isController ? "Disabling Controller" : "Disabling");
         if (!c.isSelf) {
           smNotify(c, "locked");
-          c.heartbeatMinor.clear();
+          clearHeartbeatFaults(c);
           c.env.heartbeat.stopHost(c.name);
         }
         return force && !c.vars.wasOut ? goto("HANDLE_FORCE_LOCK") : goto("DISABLE_SERVICES");

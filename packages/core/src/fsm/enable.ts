@@ -1,9 +1,10 @@
 import { DegradeMask } from "../inventory/host.js";
-import { arEnable, arManage, bump, enableFailure, postEnabled, SEC, smNotify, Timers } from "./common.js";
+import { arEnable, arManage, bump, clearHeartbeatFaults, enableFailure, postEnabled, SEC, smNotify, Timers } from "./common.js";
 import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 import { MtcFlag } from "./host-context.js";
 import { beginResetProgression, stepResetProgression } from "./reset-progression.js";
+import { goenabledStages, startHeartbeat } from "./stages.js";
 
 /**
  * Enable / unlock (reference §2.4, behaviour 4): reset progression → mtcAlive wait (boot timeout) →
@@ -31,7 +32,7 @@ export const enableHandler: HandlerDef<HostCtx> = {
           if (c.isSelf) return goto("SELF_UNLOCK");
         }
         c.rec.degradeMask &= DegradeMask.Hwmon;
-        c.heartbeatLoss = false;
+        clearHeartbeatFaults(c);
         c.gateOpen = false;
         const a = c.rec.availability;
         let avail = a;
@@ -163,35 +164,21 @@ export const enableHandler: HandlerDef<HostCtx> = {
         ["RESET_PROGRESSION", "boot timeout"],
       ],
     },
-    {
-      name: "GOENABLED_TIMER",
-      run: (c) => {
-        c.vars.goenabledFrom = c.now();
-        c.send("reqMainGoenabled", { expectAck: false });
-        return goto("GOENABLED_WAIT");
-      },
-      next: [["GOENABLED_WAIT"]],
-    },
-    {
-      name: "GOENABLED_WAIT",
-      timeoutMs: (c) => (c.cfg.timeouts.goenabled + 3) * SEC,
-      run: (c) => {
-        if (c.alive && c.alive.at >= (c.vars.goenabledFrom as number) && c.alive.flags & MtcFlag.NotHealthy)
-          return enableFailure(c, "goenable", "In-Test Failed, re-enabling");
-        const g = c.goenabled;
-        if (!g || g.subf || g.at < (c.vars.goenabledFrom as number)) return stay;
-        if (!g.passed) return enableFailure(c, "goenable", "In-Test Failed, re-enabling");
+    ...goenabledStages({
+      subf: false,
+      unhealthy: (c) => Boolean(c.alive && c.alive.at >= (c.vars.goenabledFrom as number) && c.alive.flags & MtcFlag.NotHealthy),
+      passed: (c) => {
         c.setTask("Initializing");
         if (c.isSelf || c.isAio || c.cfg.heartbeat.failureAction === "none") return goto("STATE_CHANGE");
         return goto("HEARTBEAT_WAIT");
       },
-      onTimeout: (c) => enableFailure(c, "goenable", "In-Test Timeout, re-enabling"),
+      failed: (c, why) => enableFailure(c, "goenable", why === "timeout" ? "In-Test Timeout, re-enabling" : "In-Test Failed, re-enabling"),
       next: [
         ["HEARTBEAT_WAIT", "goenabled passed"],
         ["STATE_CHANGE", "self / AIO / no heartbeat soak"],
         ["FAILURE", "goenabled failed or timeout"],
       ],
-    },
+    }),
     {
       name: "HEARTBEAT_WAIT",
       timeoutMs: () => Timers.heartbeatReadyWait,
@@ -321,7 +308,6 @@ export const enableHandler: HandlerDef<HostCtx> = {
 };
 
 function startSoak(c: HostCtx) {
-  c.heartbeatLoss = false;
-  c.env.heartbeat.startHost(c.name);
+  startHeartbeat(c);
   return goto("HEARTBEAT_SOAK");
 }

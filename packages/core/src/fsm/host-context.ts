@@ -25,6 +25,8 @@ export interface BmcAccess {
 /** Multi-node failure avoidance state shared by every host (reference §2.17). */
 export interface MnfaView {
   readonly active: boolean;
+  /** The host's heartbeat restarts from scratch: it no longer counts as troubled. */
+  forget(hostname: string): void;
 }
 
 /** Everything a handler may use besides its own host. */

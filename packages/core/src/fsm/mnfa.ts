@@ -46,7 +46,7 @@ export class Mnfa implements MnfaView {
     if (this.troubled.mgmt.size < threshold && this.troubled.clusterHost.size < threshold) this.exit(false);
   }
 
-  remove(hostname: string): void {
+  forget(hostname: string): void {
     this.troubled.mgmt.delete(hostname);
     this.troubled.clusterHost.delete(hostname);
     this.pool.delete(hostname);

@@ -2,6 +2,7 @@ import { powerSet, powerStatus } from "./bmc-power.js";
 import { bump, holdThenClearTask, SEC } from "./common.js";
 import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
+import { finishStage, powerStatusStages } from "./stages.js";
 
 /**
  * Power on / off (reference §2.11): status query first (already there → done, nothing sent), request,
@@ -30,26 +31,11 @@ export const powerHandler: HandlerDef<HostCtx> = {
       },
       next: [["POWER_STATUS"], ["FAIL", "BMC not provisioned"]],
     },
-    {
-      name: "POWER_STATUS",
-      run: (c) => {
-        c.launch("status", () => powerStatus(c));
-        return goto("POWER_STATUS_WAIT");
-      },
-      next: [["POWER_STATUS_WAIT"]],
-    },
-    {
-      name: "POWER_STATUS_WAIT",
-      timeoutMs: () => 10 * SEC,
-      run: (c) => {
-        const o = c.outcome<string>("status");
-        if (!o || o.state === "pending") return stay;
-        if (o.state === "fail") return goto("RETRY");
-        return o.value === c.vars.target ? goto("DONE") : goto("REQ_SEND");
-      },
-      onTimeout: () => goto("RETRY"),
+    ...powerStatusStages({
+      decide: (c, state) => (state === c.vars.target ? goto("DONE") : goto("REQ_SEND")),
+      unreachable: "RETRY",
       next: [["DONE", "already in the target state"], ["REQ_SEND"], ["RETRY", "BMC error"]],
-    },
+    }),
     {
       name: "REQ_SEND",
       run: (c) => {
@@ -126,14 +112,6 @@ export const powerHandler: HandlerDef<HostCtx> = {
       },
       next: [[END]],
     },
-    {
-      name: "FAIL",
-      run: (c) => {
-        c.setAction("none");
-        holdThenClearTask(c, c.rec.task);
-        return done("fail");
-      },
-      next: [[END]],
-    },
+    finishStage("FAIL"),
   ],
 };

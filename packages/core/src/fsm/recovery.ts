@@ -1,8 +1,9 @@
 import { DegradeMask } from "../inventory/host.js";
-import { forceFullEnable, postEnabled, SEC, smNotify, Timers } from "./common.js";
+import { clearHeartbeatFaults, forceFullEnable, postEnabled, SEC, smNotify, Timers } from "./common.js";
 import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 import { MtcFlag } from "./host-context.js";
+import { goenabledStages, startHeartbeat } from "./stages.js";
 
 /**
  * Graceful recovery (reference §2.6, behaviour 9): after a heartbeat loss (or MNFA exit) find out whether the host
@@ -28,6 +29,7 @@ export const recoveryHandler: HandlerDef<HostCtx> = {
         }
         c.gateOpen = true;
         c.env.heartbeat.stopHost(c.name);
+        clearHeartbeatFaults(c);
         if (++c.gracefulRecoveryCounter > Timers.maxFastEnables) return fullEnable(c, "too many fast recoveries");
         c.setTask(c.gracefulRecoveryCounter > 1 ? "Graceful Recovery Retry" : "Graceful Recovery");
         return goto("RETRY_WAIT");
@@ -164,41 +166,25 @@ export const recoveryHandler: HandlerDef<HostCtx> = {
         [END, "no reboot / config / timeout: full enable"],
       ],
     },
-    {
-      name: "GOENABLED_TIMER",
-      run: (c) => {
-        c.vars.goenabledFrom = c.now();
-        c.send("reqMainGoenabled", { expectAck: false });
-        return goto("GOENABLED_WAIT");
-      },
-      next: [["GOENABLED_WAIT"]],
-    },
-    {
-      name: "GOENABLED_WAIT",
-      timeoutMs: (c) => (c.cfg.timeouts.goenabled + 3) * SEC,
-      run: (c) => {
-        const g = c.goenabled;
-        if (!g || g.subf || g.at < (c.vars.goenabledFrom as number)) return stay;
-        return g.passed ? goto("HEARTBEAT_START") : fullEnable(c, "goenabled failed");
-      },
-      onTimeout: (c) => fullEnable(c, "goenabled timeout"),
+    ...goenabledStages({
+      subf: false,
+      passed: () => goto("HEARTBEAT_START"),
+      failed: (c, why) => fullEnable(c, `goenabled ${why}`),
       next: [
         ["HEARTBEAT_START", "passed"],
         [END, "failed / timeout: full enable"],
       ],
-    },
+    }),
     {
       name: "HEARTBEAT_START",
       timeoutMs: () => Timers.heartbeatReadyWait,
       run: (c) => {
         if (!c.hbsClientReady) return stay;
-        c.heartbeatLoss = false;
-        c.env.heartbeat.startHost(c.name);
+        startHeartbeat(c);
         return goto("HEARTBEAT_SOAK");
       },
       onTimeout: (c) => {
-        c.heartbeatLoss = false;
-        c.env.heartbeat.startHost(c.name);
+        startHeartbeat(c);
         return goto("HEARTBEAT_SOAK");
       },
       next: [["HEARTBEAT_SOAK"]],

@@ -2,6 +2,7 @@ import { powerSet, powerStatus } from "./bmc-power.js";
 import { holdThenClearTask, SEC, Timers } from "./common.js";
 import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
+import { finishStage } from "./stages.js";
 
 /**
  * Reinstall (reference §2.13). With a BMC: power off, network boot once, power on, offline → online.
@@ -172,14 +173,6 @@ export const reinstallHandler: HandlerDef<HostCtx> = {
       },
       next: [[END]],
     },
-    {
-      name: "FAIL",
-      run: (c) => {
-        c.setAction("none");
-        holdThenClearTask(c, c.rec.task);
-        return done("fail");
-      },
-      next: [[END]],
-    },
+    finishStage("FAIL"),
   ],
 };

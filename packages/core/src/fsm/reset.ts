@@ -1,7 +1,8 @@
-import { powerSet, powerStatus } from "./bmc-power.js";
-import { holdThenClearTask, SEC, Timers } from "./common.js";
-import { done, END, goto, type HandlerDef, stay } from "./engine.js";
+import { powerSet } from "./bmc-power.js";
+import { SEC, Timers } from "./common.js";
+import { goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
+import { finishStage, powerStatusStages } from "./stages.js";
 
 /**
  * Admin reset through the BMC (reference §2.10): query power, BMC reset, wait for offline; 10 outer retries
@@ -27,35 +28,20 @@ export const resetHandler: HandlerDef<HostCtx> = {
       },
       next: [["POWER_STATUS"], ["FAIL", "BMC not provisioned"]],
     },
-    {
-      name: "POWER_STATUS",
-      run: (c) => {
-        c.launch("status", () => powerStatus(c));
-        return goto("POWER_STATUS_WAIT");
+    ...powerStatusStages({
+      decide: (c, state) => {
+        if (state === "on") return goto("REQ_SEND");
+        c.setState({ avail: "power-off" });
+        c.setTask(`Reset Failed - ${c.name} is powered off`);
+        return goto("FAIL");
       },
-      next: [["POWER_STATUS_WAIT"]],
-    },
-    {
-      name: "POWER_STATUS_WAIT",
-      timeoutMs: () => 10 * SEC,
-      run: (c) => {
-        const o = c.outcome<string>("status");
-        if (!o || o.state === "pending") return stay;
-        if (o.state === "fail") return goto("QUEUE");
-        if (o.value === "off") {
-          c.setState({ avail: "power-off" });
-          c.setTask(`Reset Failed - ${c.name} is powered off`);
-          return goto("FAIL");
-        }
-        return goto("REQ_SEND");
-      },
-      onTimeout: () => goto("QUEUE"),
+      unreachable: "QUEUE",
       next: [
         ["REQ_SEND", "power on"],
         ["FAIL", "powered off"],
         ["QUEUE", "BMC not accessible"],
       ],
-    },
+    }),
     {
       name: "REQ_SEND",
       run: (c) => {
@@ -115,23 +101,7 @@ export const resetHandler: HandlerDef<HostCtx> = {
         ["QUEUE", "MTC_RESET_TO_OFFLINE_TIMEOUT"],
       ],
     },
-    {
-      name: "DONE",
-      run: (c) => {
-        c.setAction("none");
-        holdThenClearTask(c, "Reset Completed");
-        return done("pass");
-      },
-      next: [[END]],
-    },
-    {
-      name: "FAIL",
-      run: (c) => {
-        c.setAction("none");
-        holdThenClearTask(c, c.rec.task || "Reset Failed");
-        return done("fail");
-      },
-      next: [[END]],
-    },
+    finishStage("DONE", () => "Reset Completed"),
+    finishStage("FAIL", (c) => c.rec.task || "Reset Failed"),
   ],
 };

@@ -3,6 +3,7 @@ import { arManage, forceFullEnable, SEC, smNotify, Timers } from "./common.js";
 import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 import { MtcFlag } from "./host-context.js";
+import { goenabledStages } from "./stages.js";
 
 /**
  * AIO subfunction enable (reference §2.16): after the main enable of an AIO controller, wait for the worker
@@ -36,29 +37,15 @@ export const subfEnableHandler: HandlerDef<HostCtx> = {
         ["SUBF_FAILED", "MTC_WORKER_CONFIG_TIMEOUT"],
       ],
     },
-    {
-      name: "GOENABLED_TIMER",
-      run: (c) => {
-        c.vars.from = c.now();
-        c.send("reqSubfGoenabled", { expectAck: false });
-        return goto("GOENABLED_WAIT");
-      },
-      next: [["GOENABLED_WAIT"]],
-    },
-    {
-      name: "GOENABLED_WAIT",
-      timeoutMs: (c) => (c.cfg.timeouts.goenabled + 3) * SEC,
-      run: (c) => {
-        const g = c.goenabled;
-        if (!g?.subf || g.at < (c.vars.from as number)) return stay;
-        return g.passed ? goto("HEARTBEAT_SOAK") : subfFailed(c, "200.013", "Worker In-Test Failed, re-enabling", "goenable");
-      },
-      onTimeout: (c) => subfFailed(c, "200.013", "Worker In-Test Timeout, re-enabling", "goenable"),
+    ...goenabledStages({
+      subf: true,
+      passed: () => goto("HEARTBEAT_SOAK"),
+      failed: (c, why) => subfFailed(c, "200.013", `Worker In-Test ${why === "timeout" ? "Timeout" : "Failed"}, re-enabling`, "goenable"),
       next: [
         ["HEARTBEAT_SOAK", "passed"],
         ["SUBF_FAILED", "failed / timeout"],
       ],
-    },
+    }),
     {
       name: "HEARTBEAT_SOAK",
       timeoutMs: (c) => (c.isSelf || c.cfg.heartbeat.failureAction === "none" ? 0 : c.cfg.timeouts.heartbeatSoak * SEC),

@@ -23,6 +23,7 @@ export class FakeHost {
   healthy = true;
   goenabledPass = true;
   subfGoenabledPass = true;
+  servicesPass = true;
   ackCommands = true;
   /** Ignore reboot/reset commands (a hung host: only the BMC can reset it). */
   ignoreReboot = false;
@@ -217,7 +218,17 @@ export class FakeFabric implements HostMessaging, HeartbeatControl {
       case "stopControlServices":
       case "stopWorkerServices":
       case "stopStorageServices":
-        this.later(1_000, () => this.emit({ kind: "hostServicesResult", hostname: h.name, rc: 0, text: "host services stopped" }));
+      case "startControlServices":
+      case "startWorkerServices":
+      case "startStorageServices":
+        this.later(1_000, () =>
+          this.emit({
+            kind: "hostServicesResult",
+            hostname: h.name,
+            rc: h.servicesPass ? 0 : 1,
+            text: h.servicesPass ? "pass" : "worker start failed: vswitch (rc:4)",
+          }),
+        );
         return;
       default:
         return;

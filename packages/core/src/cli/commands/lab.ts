@@ -1,36 +1,82 @@
 import type { Command } from "commander";
-import { SystemClock } from "../../clock/system-clock.js";
-import { runLab } from "../../lab/lab.js";
-import { intOption, numberOption } from "../errors.js";
+import { runMaintenanceLab } from "../../lab/maintenance-lab.js";
+import { type LabStep, parseLabStep } from "../../lab/scenario.js";
+import { CliError, intOption, numberOption } from "../errors.js";
 
-/** `metal lab`: the embedded lab, a controller and N simulated hosts on this machine. */
+/**
+ * `metal lab`: the embedded lab. This process runs controller-0's mtcAgent, messaging and hbsAgent; every host
+ * is a real process running its mtcClient and hbsClient on its own loopback address; reboots take simulated time.
+ */
 export function labCommand(program: Command): void {
   program
     .command("lab")
-    .description("run the embedded lab: a controller and simulated hosts on loopback, with a live host table")
-    .option("--hosts <n>", "number of simulated hosts", intOption("--hosts", 1, 254), 3)
-    .option("--duration <s>", "stop after this many seconds (0 = until Ctrl-C)", numberOption("--duration", 0, 86_400), 0)
+    .description("run the embedded lab: controller-0 (mtcAgent, hbsAgent, REST API) and simulated hosts on loopback, with a live host table")
+    .option("--hosts <n>", "number of workers (worker-0 .. worker-(N-1))", intOption("--hosts", 1, 254), 3)
+    .option("--controllers <n>", "1 or 2 (controller-1 is a standby, added like any host)", intOption("--controllers", 1, 2), 1)
+    .option("--storage <k>", "number of storage hosts", intOption("--storage", 0, 50), 0)
+    .option("--duration <s>", "stop after this many real seconds (0 = until Ctrl-C)", numberOption("--duration", 0, 86_400), 0)
     .option("--speed <x>", "lab time runs this many times faster than real time", numberOption("--speed", 0.1, 1000), 1)
-    .option("--json", "print the final host states as JSON instead of a live table")
+    .option("--boot <s>", "lab seconds a simulated boot takes", numberOption("--boot", 1, 3600), 30)
+    .option(
+      "--do <T:ACTION HOST>",
+      "apply ACTION to HOST at lab time T seconds (repeatable): lock, unlock, force-lock, reboot, reset, power-off, power-on, reinstall, swact, kill, revive",
+      (value: string, prev: LabStep[]) => {
+        try {
+          return [...prev, parseLabStep(value)];
+        } catch (err) {
+          throw new CliError((err as Error).message);
+        }
+      },
+      [] as LabStep[],
+    )
+    .option("--api-port <port>", "serve the REST API on this loopback port (default: any free port)", intOption("--api-port", 0, 65535), 0)
+    .option("--json", "print the final host states, the active alarms and the state history as JSON instead of a live table")
     .option("--keep", "keep the per-host root directories")
-    .action(async (opts: { hosts: number; duration: number; speed: number; json?: boolean; keep?: boolean }) => {
-      const result = await runLab({
-        hosts: opts.hosts,
-        durationS: opts.duration,
-        speed: opts.speed,
-        json: Boolean(opts.json),
-        keep: Boolean(opts.keep),
-        clock: new SystemClock(),
-        out: process.stdout,
-      });
-      if (!result.ok) {
-        process.stderr.write(
-          `metal lab: not every host registered (${result.rows
-            .filter((r) => r.state !== "registered")
-            .map((r) => r.hostname)
-            .join(", ")})\n`,
-        );
-        process.exitCode = 1;
-      }
-    });
+    .option("--log-level <level>", "lab and host log level (JSON lines): error, warn, info, debug", "error")
+    .action(
+      async (opts: {
+        hosts: number;
+        controllers: number;
+        storage: number;
+        duration: number;
+        speed: number;
+        boot: number;
+        do: LabStep[];
+        apiPort: number;
+        json?: boolean;
+        keep?: boolean;
+        logLevel: string;
+      }) => {
+        if (!["error", "warn", "info", "debug"].includes(opts.logLevel))
+          throw new CliError(`--log-level must be error, warn, info or debug (got '${opts.logLevel}')`);
+        const names = new Set(["controller-0", ...(opts.controllers > 1 ? ["controller-1"] : [])]);
+        for (let i = 0; i < opts.storage; i++) names.add(`storage-${i}`);
+        for (let i = 0; i < opts.hosts; i++) names.add(`worker-${i}`);
+        if (names.size > 254) throw new CliError("the lab supports at most 254 hosts in all");
+        for (const s of opts.do) if (!names.has(s.host)) throw new CliError(`--do: no host named '${s.host}' in this lab`);
+        const result = await runMaintenanceLab({
+          workers: opts.hosts,
+          controllers: opts.controllers,
+          storage: opts.storage,
+          durationS: opts.duration,
+          speed: opts.speed,
+          bootS: opts.boot,
+          steps: opts.do,
+          apiPort: opts.apiPort,
+          json: Boolean(opts.json),
+          keep: Boolean(opts.keep),
+          logLevel: opts.logLevel as "error",
+          out: process.stdout,
+        });
+        if (!result.ok) {
+          process.stderr.write(
+            `metal lab: not every host settled (${result.hosts
+              .filter((h) => h.action !== "none" || h.availability === "failed")
+              .map((h) => `${h.hostname}: ${h.administrative}-${h.operational}-${h.availability}${h.action !== "none" ? ` (${h.action})` : ""}`)
+              .join(", ")})\n`,
+          );
+          process.exitCode = 1;
+        }
+      },
+    );
 }

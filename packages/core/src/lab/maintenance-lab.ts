@@ -1,0 +1,374 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Table from "cli-table3";
+import { AgentMessaging } from "../agent/messaging.js";
+import { createAlarmManager, MtcAgent } from "../agent/mtc-agent.js";
+import type { ActiveAlarm } from "../alarms/alarm-manager.js";
+import { ApiServer } from "../api/server.js";
+import { LAB_BOOT_FILE, LAB_REBOOT_EXIT_CODE } from "../client/lab-node-actions.js";
+import { ScaledClock, SystemClock } from "../clock/system-clock.js";
+import { defaultConfig, type MetalConfigInput } from "../config/index.js";
+import { builtinPlugins, createMetalContainer } from "../di/container.js";
+import { Tokens } from "../di/tokens.js";
+import { HbsAgent } from "../heartbeat/hbs-agent.js";
+import { UdpHeartbeatControl } from "../heartbeat/heartbeat-control.js";
+import { FileInventoryStore } from "../inventory/file-store.js";
+import { newHostRecord } from "../inventory/host.js";
+import { createLogger } from "../logging/logger.js";
+import type { Logger, TimerHandle } from "../plugin-api/services.js";
+import { FakeBmcFabric } from "../testing/fake-bmc.js";
+import { UdpTransport } from "../transport/udp-transport.js";
+import { simHostAddress } from "./lab.js";
+import type { LabHostArgs } from "./maintenance-host.js";
+import { type LabStep, labHostnames } from "./scenario.js";
+
+/**
+ * `metal lab` with maintenance (issue 4): this process is controller-0's control plane — mtcAgent (FSMs,
+ * alarms, REST API), its messaging and the hbsAgent — and every host, controller-0 included, is a real
+ * process running the node's mtcClient and hbsClient on its own loopback address. Reboots, resets and power
+ * go through simulated machines (fake BMCs) and take simulated time: lab time runs `speed` times real time.
+ */
+export interface MaintenanceLabOptions {
+  workers: number;
+  controllers: number;
+  storage: number;
+  durationS: number;
+  speed: number;
+  json: boolean;
+  steps: LabStep[];
+  out: NodeJS.WritableStream;
+  keep?: boolean;
+  /** Lab seconds a simulated boot takes. */
+  bootS?: number;
+  /** Serve the REST API on this loopback port (0 = any free port). */
+  apiPort?: number;
+  /** Log level of the lab and its hosts (JSON lines on stdout); default error, so --json output stays clean. */
+  logLevel?: "warn" | "info" | "debug" | "error";
+}
+
+export interface LabHostResult {
+  hostname: string;
+  address: string;
+  administrative: string;
+  operational: string;
+  availability: string;
+  action: string;
+  task: string;
+  root: string;
+  machine: "up" | "booting" | "off" | "dead";
+}
+
+export interface LabResult {
+  ok: boolean;
+  hosts: LabHostResult[];
+  alarms: ActiveAlarm[];
+  /** Every state change (the 200.022 log), in lab seconds. */
+  history: Array<{ atS: number; host: string; text: string }>;
+  api?: string;
+}
+
+interface Machine {
+  hostname: string;
+  personality: "controller" | "storage" | "worker";
+  ip: string;
+  mac: string;
+  bmcAddress: string;
+  root: string;
+  proc: ChildProcess | undefined;
+  state: "up" | "booting" | "off" | "dead";
+  bootTimer: TimerHandle | undefined;
+}
+
+async function freePorts(n: number): Promise<number[]> {
+  const socks = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const s = createSocket("udp4");
+      await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
+      return s;
+    }),
+  );
+  const ports = socks.map((s) => s.address().port);
+  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return ports;
+}
+
+const HOST_ENTRY = join(fileURLToPath(new URL(".", import.meta.url)), "maintenance-host.js");
+
+export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabResult> {
+  const base = mkdtempSync(join(tmpdir(), "metal-lab-"));
+  const clock = new ScaledClock(o.speed);
+  const bootMs = (o.bootS ?? 30) * 1000;
+  const log: Logger = createLogger({ level: o.logLevel ?? "error", name: "lab" });
+  const [
+    agentMgmt,
+    agentPxeboot,
+    clientMgmt,
+    clientClstr,
+    clientPxeboot,
+    hbsAgentMgmt,
+    hbsAgentClstr,
+    hbsClientMgmt,
+    hbsClientClstr,
+    hbsCmd,
+    hbsEvent,
+    smServer,
+    smClient,
+    mtcalarm,
+  ] = (await freePorts(14)) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+  const ports = {
+    agentMgmt,
+    agentPxeboot,
+    clientMgmt,
+    clientClstr,
+    clientPxeboot,
+    hbsAgentMgmt,
+    hbsAgentClstr,
+    hbsClientMgmt,
+    hbsClientClstr,
+    hbsCmd,
+    hbsEvent,
+    smServer,
+    smClient,
+    mtcalarm,
+  };
+  const controllerIp = "127.0.0.1";
+  const heartbeat = { mode: "unicast" as const, clientPmondFlag: "always" as const, agents: [{ hostname: "controller-0", address: controllerIp }] };
+
+  // --- the machines ------------------------------------------------------------------------------
+  const names = labHostnames({ controllers: Math.max(1, o.controllers), storage: o.storage, workers: o.workers });
+  const machines: Machine[] = names.map((n, i) => {
+    const ip = simHostAddress(i);
+    const last = ip
+      .split(".")
+      .slice(-2)
+      .map((x) => Number(x).toString(16).padStart(2, "0"));
+    return {
+      ...n,
+      ip,
+      mac: `52:54:00:4c:${last.join(":")}`,
+      bmcAddress: `10.254.0.${i + 1}`,
+      root: join(base, n.hostname),
+      proc: undefined,
+      state: "off",
+      bootTimer: undefined,
+    };
+  });
+  const byName = new Map(machines.map((m) => [m.hostname, m]));
+  let stopping = false;
+
+  const hostConfig = (m: Machine): MetalConfigInput => ({
+    root: m.root,
+    node: { hostname: m.hostname, subfunctions: [m.personality], mac: m.mac },
+    networks: { mgmt: { address: m.ip, controller: controllerIp } },
+    ports,
+    heartbeat,
+    messaging: { nodeActions: "lab", firstMtcAliveMs: 1000 },
+    logging: { level: o.logLevel ?? "error" },
+  });
+
+  const spawnHost = (m: Machine) => {
+    if (stopping) return;
+    const bootedAt = clock.now();
+    mkdirSync(join(m.root, "lab"), { recursive: true });
+    mkdirSync(join(m.root, "etc/platform"), { recursive: true });
+    mkdirSync(join(m.root, "var/run"), { recursive: true });
+    // A provisioned node: initial config done and healthy, so the enable's checks pass.
+    writeFileSync(join(m.root, "etc/platform/.initial_config_complete"), "");
+    writeFileSync(join(m.root, "var/run/.config_pass"), "");
+    // goenabled.service has run at boot: the main goenabled tests may run (no scripts installed → pass).
+    writeFileSync(join(m.root, "var/run/.goenabled"), "");
+    writeFileSync(join(m.root, LAB_BOOT_FILE), String(bootedAt));
+    const args: LabHostArgs = { config: hostConfig(m), speed: o.speed, bootedAt };
+    const proc = fork(HOST_ENTRY, ["--lab-host", JSON.stringify(args)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    m.proc = proc;
+    m.state = "up";
+    proc.once("exit", (code) => {
+      if (m.proc !== proc) return;
+      m.proc = undefined;
+      if (stopping || m.state !== "up") return;
+      // The host rebooted itself (LabNodeActions): it comes back after a simulated boot.
+      if (code === LAB_REBOOT_EXIT_CODE) boot(m);
+      else m.state = "dead";
+    });
+  };
+  const boot = (m: Machine) => {
+    clock.clearTimeout(m.bootTimer);
+    m.state = "booting";
+    m.bootTimer = clock.setTimeout(() => spawnHost(m), bootMs);
+  };
+  const halt = (m: Machine, state: "off" | "dead") => {
+    clock.clearTimeout(m.bootTimer);
+    m.state = state;
+    const p = m.proc;
+    m.proc = undefined;
+    p?.kill("SIGKILL");
+  };
+
+  // Each machine has a fake BMC; power actions act on the simulated machine.
+  const fabric = new FakeBmcFabric();
+  for (const m of machines) {
+    const bmc = fabric.machine(m.bmcAddress);
+    bmc.power = "on";
+    bmc.onPower = (state, action) => {
+      if (state === "off") halt(m, "off");
+      else if (action === "reset" || action === "cycle" || m.state === "off" || m.state === "dead") {
+        halt(m, "off");
+        boot(m);
+      }
+    };
+  }
+  const secretFile = join(base, "bmc-password");
+  writeFileSync(secretFile, "fake-password");
+  chmodSync(secretFile, 0o600);
+
+  // --- the control plane (controller-0) --------------------------------------------------------------
+  const stateDir = join(base, "controller-0-agent");
+  const config = defaultConfig({
+    root: join(base, "controller-0"),
+    node: { hostname: "controller-0", subfunctions: ["controller"] },
+    networks: { mgmt: { address: controllerIp, controller: controllerIp } },
+    ports,
+    heartbeat,
+    // One scheduler pass every 50 ms of real time, whatever the speed.
+    maintenance: { tickMs: Math.max(1, Math.round(50 * o.speed)), stateDir },
+    api: { address: "127.0.0.1", port: o.apiPort ?? 0 },
+    plugins: { discover: false },
+  });
+  const container = await createMetalContainer({ config, clock, logger: log, plugins: builtinPlugins(fabric), fakeBmc: fabric });
+  const alarms = createAlarmManager(config, clock, log);
+  const history: LabResult["history"] = [];
+  const started = clock.now();
+  alarms.onRecord((r) => {
+    if (r.id === "200.022") history.push({ atS: Math.round((r.at - started) / 100) / 10, host: r.hostname, text: r.text });
+  });
+  const messaging = new AgentMessaging({ config, transport: new UdpTransport(), clock, logger: log, alarms });
+  await messaging.start();
+  const hbsAgent = new HbsAgent({ config, clock: new SystemClock(), logger: log, alarms });
+  await hbsAgent.start();
+  const control = new UdpHeartbeatControl({
+    agents: heartbeat.agents,
+    cmdPort: hbsCmd,
+    eventAddress: controllerIp,
+    eventPort: hbsEvent,
+    hostname: "controller-0",
+    clock: new SystemClock(),
+    logger: log,
+  });
+  await control.start();
+
+  // controller-0 is the provisioned, running controller this agent lives on; the others are added unlocked.
+  const store = new FileInventoryStore(join(stateDir, "hosts"));
+  const self = machines[0] as Machine;
+  const selfRec = newHostRecord({ hostname: self.hostname, personality: "controller", mgmtIp: self.ip, mgmtMac: self.mac, administrative: "unlocked" });
+  Object.assign(selfRec, { operational: "enabled", availability: "available", action: "none" });
+  await store.save(selfRec);
+  const agent = new MtcAgent({
+    config,
+    clock,
+    log,
+    messaging,
+    heartbeat: control,
+    alarms,
+    directory: messaging,
+    store,
+    bmcRegistry: container.resolve(Tokens.BmcRegistry),
+    controllerUptimeS: 1_000_000,
+  });
+  for (const m of machines) spawnHost(m);
+  await agent.start();
+  for (const m of machines.slice(1)) {
+    const r = agent.addHost({
+      hostname: m.hostname,
+      personality: m.personality,
+      mgmtIp: m.ip,
+      mgmtMac: m.mac,
+      administrative: "unlocked",
+      bmc: { type: "fake", address: m.bmcAddress, username: "admin", secretRef: secretFile },
+    });
+    if (!r.ok) throw new Error(`lab: ${r.reason}`);
+  }
+  const api = new ApiServer({ agent, log, address: "127.0.0.1", port: o.apiPort ?? 0 });
+  const bound = await api.start();
+
+  // --- the scenario ------------------------------------------------------------------------------
+  for (const step of o.steps) {
+    clock.setTimeout(() => {
+      const m = byName.get(step.host);
+      if (!m) {
+        log.error({ host: step.host }, "lab --do: no such host");
+        return;
+      }
+      if (step.action === "kill") halt(m, "dead");
+      else if (step.action === "revive") {
+        if (m.state === "dead" || m.state === "off") boot(m);
+      } else {
+        const r = agent.action(step.host, step.action);
+        if (!r.ok) log.warn({ host: step.host, action: step.action, reason: r.reason }, "lab --do: action refused");
+      }
+    }, step.atS * 1000);
+  }
+
+  const results = (): LabHostResult[] =>
+    agent.hosts().map((h) => ({
+      hostname: h.hostname,
+      address: byName.get(h.hostname)?.ip ?? "",
+      administrative: h.administrative,
+      operational: h.operational,
+      availability: h.availability,
+      action: h.action,
+      task: h.task,
+      root: byName.get(h.hostname)?.root ?? "",
+      machine: byName.get(h.hostname)?.state ?? "dead",
+    }));
+  const tty = "isTTY" in o.out && (o.out as NodeJS.WriteStream).isTTY;
+  const draw = () => {
+    if (o.json || !tty) return;
+    const t = new Table({ head: ["host", "administrative", "operational", "availability", "action", "task", "machine"], style: { head: [], border: [] } });
+    for (const r of results()) t.push([r.hostname, r.administrative, r.operational, r.availability, r.action, r.task, r.machine]);
+    const header = `metal lab: ${machines.length} hosts, speed x${o.speed}, lab time ${((clock.now() - started) / 1000).toFixed(0)} s, API http://127.0.0.1:${bound.port}, ${alarms.active().length} alarms`;
+    o.out.write(`\x1b[H\x1b[2J${header}\n${t.toString()}\n`);
+  };
+  const drawTimer = setInterval(draw, 500);
+  await new Promise<void>((resolve) => {
+    const timer = o.durationS > 0 ? setTimeout(done, o.durationS * 1000) : undefined;
+    function done() {
+      clearTimeout(timer);
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    }
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+  });
+  clearInterval(drawTimer);
+
+  const hosts = results();
+  const result: LabResult = {
+    ok: hosts.every((h) => h.action === "none" && h.availability !== "failed"),
+    hosts,
+    alarms: [...alarms.active()],
+    history,
+    api: `http://127.0.0.1:${bound.port}`,
+  };
+  stopping = true;
+  await api.stop();
+  await agent.stop();
+  await control.stop();
+  await hbsAgent.stop();
+  await messaging.stop();
+  for (const m of machines) halt(m, "off");
+  if (!o.keep) rmSync(base, { recursive: true, force: true });
+  if (o.json) o.out.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    const t = new Table({ head: ["host", "administrative", "operational", "availability", "task"], style: { head: [], border: [] } });
+    for (const r of hosts) t.push([r.hostname, r.administrative, r.operational, r.availability, r.task]);
+    o.out.write(
+      `metal lab: final host states\n${t.toString()}\n${result.alarms.map((a) => `alarm ${a.id} ${a.hostname} ${a.severity}: ${a.text}`).join("\n")}\n`,
+    );
+  }
+  return result;
+}
