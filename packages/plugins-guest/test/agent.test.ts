@@ -187,3 +187,22 @@ test("server events become VIM events; QRY_INST replies are reconciled with the 
   server.socket.send(Buffer.from("garbage"), ports.udp, "127.0.0.1");
   t.is((await api("GET", `/v1/instances/${I1}`)).status, 200);
 });
+
+test("a VIM that fails is retried: the alarm arrives on a later attempt, and events for one instance keep their order", async (t) => {
+  const { api, server, vim, ports } = await setup(t);
+  await api("PUT", `/v1/hosts/${HOST}/enable`, { uuid: HOST, hostname: "worker-1" });
+  await api("POST", `/v1/instances/${I2}`, { uuid: I2, hostname: "worker-1", services: [{ service: "heartbeat", state: "enabled" }] });
+  vim.failPatches = 2;
+  server.send(ports.udp, GuestEvent.MTC_EVENT_HEARTBEAT_RUNNING, {
+    hostname: "worker-1",
+    uuid: I2,
+    reporting: "enabled",
+    heartbeating: "enabled",
+    "repair-action": "stop",
+  });
+  server.send(ports.udp, GuestEvent.MTC_EVENT_HEARTBEAT_LOSS, { hostname: "worker-1", uuid: I2 });
+  t.true(await waitFor(() => vim.patches(I2, "alarm").length > 0, 15_000), "the alarm gets through after the failures");
+  const order = vim.requests.filter((r) => r.method === "PATCH" && r.url.endsWith(I2)).map((r) => r.body?.["event-type"]);
+  t.deepEqual(order, ["service", "service", "service", "alarm"], "the service event is retried twice, then the alarm follows");
+  t.like(vim.patches(I2, "alarm")[0], { "event-data": { services: [{ state: "failed", "repair-action": "stop" }] } });
+});

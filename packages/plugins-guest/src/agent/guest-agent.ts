@@ -42,6 +42,7 @@ export class GuestAgent implements AgentOps {
   private readonly rate: RateLimitedLog;
   private readonly source: string;
   private readonly sender: PacedUdpSender;
+  private lastInventoryRequest = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: GuestAgentOptions) {
     const a = opts.config.guest.agent;
@@ -116,8 +117,11 @@ export class GuestAgent implements AgentOps {
     return this.inventory.hosts.has(hostUuid);
   }
 
-  /** MONITOR_READY to mtcAgent, which answers with ADD_HOST for every host. */
+  /** MONITOR_READY to mtcAgent, which answers with ADD_HOST for every host; at most once per 5 s. */
   requestInventory(): void {
+    const now = this.opts.clock.now();
+    if (now - this.lastInventoryRequest < 5000) return;
+    this.lastInventoryRequest = now;
     const { config } = this.opts;
     const controller = config.networks.mgmt.controller ?? "127.0.0.1";
     const udp = this.inventorySocket;
