@@ -26,12 +26,15 @@ import {
   pmondFlag,
   pulseMissed,
   pulseReceived,
+  type Thresholds,
 } from "./miss-counting.js";
 import { encodeVaultReply, parseSmRequest } from "./sm-query.js";
 import { bindUdp, closeUdp, sendUdp } from "./udp.js";
 
 /** NODE_TYPE_MASK CONTROLLER_TYPE. */
 export const CONTROLLER_TYPE = 0x1;
+/** Socket buffers for the pulse and command sockets (the original raises them to rmem_max too). */
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 /** How often the ready event is repeated while the mtcAgent has pushed no host yet. */
 const READY_REPEAT_MS = 5_000;
 
@@ -43,6 +46,10 @@ interface MonitoredHost {
   monitor: Record<HbsNetwork, boolean>;
   state: Record<HbsNetwork, NetworkPulseState>;
   pmond: PmondState;
+  /** "worker-1 Mgmnt", for logs and cluster-change reasons. */
+  label: Record<HbsNetwork, string>;
+  /** The miss-counting context per network (kept, not rebuilt per pulse; `active` follows ACTIVE_CTRL). */
+  ctx: Record<HbsNetwork, MissContext>;
 }
 
 export interface HbsAgentOptions {
@@ -76,8 +83,11 @@ export class HbsAgent {
   private readonly expected: Record<HbsNetwork, Set<MonitoredHost>> = { mgmt: new Set(), clusterHost: new Set() };
   private nextRri = 1;
   private clueIndex = 0;
+  /** Started hosts whose name fits the clue field (< 32 bytes), rebuilt when the monitored set changes. */
+  private clueList: MonitoredHost[] = [];
   private seq = 1;
   private periodTimer?: TimerHandle;
+  private periodDue?: number;
   private readyTimer?: TimerHandle;
   private active = false;
   private backedOff = false;
@@ -85,6 +95,7 @@ export class HbsAgent {
   private lastSmHeartbeat: number;
   private running = false;
   private readonly lockedFile: string;
+  private readonly thresholds: Thresholds;
   /** Counters for the bench and tests: requests sent, responses matched, per network. */
   readonly stats = { requests: 0, responses: 0, periods: 0, badDatagrams: 0 };
 
@@ -99,6 +110,13 @@ export class HbsAgent {
     this.view = new ClusterView(this.controller, options.config.heartbeat.periodMs);
     this.lastSmHeartbeat = this.clock.now();
     this.lockedFile = nodePaths(options.config.root).nodeLocked;
+    const hb = options.config.heartbeat;
+    this.thresholds = {
+      minor: Math.min(hb.minorThreshold, hb.degradeThreshold), // minor is clamped to <= degrade
+      degrade: hb.degradeThreshold,
+      failure: hb.failureThreshold,
+      failureAction: hb.failureAction,
+    };
   }
 
   get periodMs(): number {
@@ -130,7 +148,7 @@ export class HbsAgent {
   async start(): Promise<void> {
     const hb = this.cfg.heartbeat;
     for (const n of this.networks) {
-      const sock = await bindUdp(this.address(n), this.agentPort(n));
+      const sock = await bindUdp(this.address(n), this.agentPort(n), { bufferBytes: SOCKET_BUFFER_BYTES });
       if (hb.mode === "multicast") {
         sock.setMulticastInterface(this.address(n));
         sock.setMulticastTTL(1);
@@ -139,7 +157,7 @@ export class HbsAgent {
       sock.on("error", (err) => this.bad.warn(`sock-${n}`, { err: err.message }, "pulse socket error"));
       this.pulseSock[n] = sock;
     }
-    this.cmdSock = await bindUdp(this.address("mgmt"), this.cfg.ports.hbsCmd);
+    this.cmdSock = await bindUdp(this.address("mgmt"), this.cfg.ports.hbsCmd, { bufferBytes: SOCKET_BUFFER_BYTES });
     this.cmdSock.on("message", (data, rinfo) => this.onCommand(data, rinfo.address));
     this.smSock = await bindUdp("127.0.0.1", this.cfg.ports.smServer);
     this.smSock.on("message", (data) => this.onSmRequest(data));
@@ -197,6 +215,7 @@ export class HbsAgent {
         const active = cmd.hostname === this.hostname;
         if (active !== this.active) this.log.info({ active }, active ? "this controller is active" : "this controller is inactive");
         this.active = active;
+        for (const h of this.hosts.values()) for (const n of HBS_NETWORKS) h.ctx[n].active = active;
         return;
       }
     }
@@ -212,8 +231,11 @@ export class HbsAgent {
       monitor: { mgmt: false, clusterHost: false },
       state: { mgmt: freshPulseState(), clusterHost: freshPulseState() },
       pmond: { missing: 0, degraded: false },
+      label: { mgmt: `${host.hostname} ${HBS_IFACE_LABEL.mgmt}`, clusterHost: `${host.hostname} ${HBS_IFACE_LABEL.clusterHost}` },
+      ctx: { mgmt: this.missContext(host, "mgmt"), clusterHost: this.missContext(host, "clusterHost") },
     };
     m.host = host;
+    m.ctx = { mgmt: this.missContext(host, "mgmt"), clusterHost: this.missContext(host, "clusterHost") };
     this.hosts.set(host.hostname, m);
     this.byAddress.mgmt.set(host.mgmtIp, m);
     if (host.clusterHostIp) this.byAddress.clusterHost.set(host.clusterHostIp, m);
@@ -285,6 +307,7 @@ export class HbsAgent {
     }
     this.view.peerEnabled = peer;
     this.view.setMonitored(count, storage0);
+    this.clueList = [...this.hosts.values()].filter((m) => m.started && Buffer.byteLength(m.host.hostname, "latin1") < HBS_CLUE_MAX);
   }
 
   private onCommand(data: Buffer, from: string): void {
@@ -372,12 +395,15 @@ export class HbsAgent {
       }
       this.stats.requests++;
     }
-    this.periodTimer = this.clock.setTimeout(() => this.periodEnd(), this.periodMs);
+    // Periods sit on a fixed grid, so the time spent handling one never stretches the next.
+    const now = this.clock.now();
+    this.periodDue = this.periodDue !== undefined && this.periodDue > now - this.periodMs ? this.periodDue + this.periodMs : now + this.periodMs;
+    this.periodTimer = this.clock.setTimeout(() => this.periodEnd(), Math.max(0, this.periodDue - now));
   }
 
   /** One clue host per request, in rotation (the client caches the RRI it is given). */
   private nextClue(): MonitoredHost | undefined {
-    const list = [...this.hosts.values()].filter((m) => m.started && Buffer.byteLength(m.host.hostname, "latin1") < HBS_CLUE_MAX);
+    const list = this.clueList;
     if (!list.length) return undefined;
     this.clueIndex = (this.clueIndex + 1) % list.length;
     return list[this.clueIndex];
@@ -395,14 +421,14 @@ export class HbsAgent {
     if (controllerOfFlags(p.flags) !== this.controller) return;
     const m = this.byAddress[network].get(from);
     if (!m) {
-      if (from !== this.address(network)) this.bad.warn(`unknown-${network}-${from}`, { from, network }, "pulse response from an unknown address");
+      // Normal with multicast: every client answers, including hosts the mtcAgent has not handed over (yet).
+      if (from !== this.address(network)) this.log.debug({ from, network }, "pulse response from a host not in the heartbeat inventory");
       return;
     }
     if (!m.monitor[network] || p.seq !== this.seq || !this.expected[network].delete(m)) return;
     this.stats.responses++;
-    const label = `${m.host.hostname} ${HBS_IFACE_LABEL[network]}`;
     if (network === "mgmt") this.managePulseFlags(m, p.flags);
-    this.apply$(m, network, pulseReceived(m.state[network], this.missContext(m, network), label));
+    this.apply$(m, network, pulseReceived(m.state[network], m.ctx[network], m.label[network]));
     if (p.cluster) this.view.savePeer(p.cluster);
   }
 
@@ -422,20 +448,11 @@ export class HbsAgent {
     }
   }
 
-  private missContext(m: MonitoredHost, network: HbsNetwork): MissContext {
+  private missContext(host: HeartbeatHost, network: HbsNetwork): MissContext {
     const hb = this.cfg.heartbeat;
     const degradeOnly =
-      network === "clusterHost" && ((this.cfg.system.type === "standard" && (m.host.nodeType & CONTROLLER_TYPE) !== 0) || hb.clusterHostDegradeOnly);
-    return {
-      thresholds: {
-        minor: Math.min(hb.minorThreshold, hb.degradeThreshold), // minor is clamped to <= degrade
-        degrade: hb.degradeThreshold,
-        failure: hb.failureThreshold,
-        failureAction: hb.failureAction,
-      },
-      active: this.active,
-      degradeOnly,
-    };
+      network === "clusterHost" && ((this.cfg.system.type === "standard" && (host.nodeType & CONTROLLER_TYPE) !== 0) || hb.clusterHostDegradeOnly);
+    return { thresholds: this.thresholds, active: this.active, degradeOnly };
   }
 
   private apply$(m: MonitoredHost, network: HbsNetwork, out: MissOutcome): void {
@@ -457,7 +474,7 @@ export class HbsAgent {
       this.expected[n].clear();
       for (const m of lost) {
         if (m.host.hostname === "storage-0") storage0Responding = false;
-        this.apply$(m, n, pulseMissed(m.state[n], n, this.missContext(m, n), `${m.host.hostname} ${HBS_IFACE_LABEL[n]}`));
+        this.apply$(m, n, pulseMissed(m.state[n], n, m.ctx[n], m.label[n]));
       }
       if (!this.locked) this.view.update(n, lost.length, storage0Responding, smOk);
     }
