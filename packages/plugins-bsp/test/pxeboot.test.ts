@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { loadHostList } from "../src/hosts/host-list.js";
 import { appendOptions, substitute } from "../src/pxeboot/append-options.js";
 import { biosDefault, biosDefaultStatic, grubDefault, grubDefaultStatic } from "../src/pxeboot/fallback.js";
-import { generatePxeboot, removeHostFiles } from "../src/pxeboot/generate.js";
+import { generatePxeboot, pruneStaleHosts, removeHostFiles } from "../src/pxeboot/generate.js";
 import { biosTemplate, TEMPLATE_NAMES, TEMPLATES, templateFor, uefiTemplate } from "../src/pxeboot/templates.js";
 import { AIO_DX_HOSTS, assertGolden, runTool, STANDARD_HOSTS, tempDir, writeFixture } from "./helpers.js";
 
@@ -149,4 +149,22 @@ test("grub-script-check accepts every generated GRUB file and rejects a broken o
   const broken = join(dir, "broken.cfg");
   writeFileSync(broken, readFileSync(join(out, "pxelinux.cfg/efi-01-52-54-00-aa-bb-01"), "utf8").replace(/\}\n$/, ""));
   t.not((await runTool(t, "grub-script-check", [broken], "grub-common")).exitCode, 0);
+});
+
+test("pruning deletes the files of hosts gone from the list and nothing else", async (t) => {
+  const dir = tempDir();
+  const out = join(dir, "tree");
+  await generatePxeboot(await loadHostList(writeFixture(dir, "a.yaml", STANDARD_HOSTS)), out);
+  const smaller = await loadHostList(writeFixture(dir, "b.yaml", STANDARD_HOSTS.replace(/^.*storage-0.*\n/m, "")));
+  t.is(smaller.hosts.length, 3);
+  writeFileSync(join(out, "pxelinux.cfg/notes.txt"), "operator file");
+  t.deepEqual(pruneStaleHosts(out, smaller), [
+    "pxelinux.cfg/01-52-54-00-00-00-03",
+    "pxelinux.cfg/efi-01-52-54-00-00-00-03",
+    "pxelinux.cfg/efi-01-52-54-00-00-00-03.cfg",
+  ]);
+  t.true(existsSync(join(out, "pxelinux.cfg/notes.txt")));
+  t.true(existsSync(join(out, "pxelinux.cfg/default")));
+  t.true(existsSync(join(out, "pxelinux.cfg/efi-01-52-54-00-00-00-04.cfg")));
+  t.deepEqual(pruneStaleHosts(out, smaller), []);
 });

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Host, HostList } from "../hosts/host-list.js";
-import { pxeFileNames } from "../hosts/mac.js";
+import { macDashes, pxeFileNames } from "../hosts/mac.js";
 import { appendOptions, substitute } from "./append-options.js";
 import { biosDefault, biosDefaultStatic, grubDefault, grubDefaultStatic } from "./fallback.js";
 import { biosTemplate, TEMPLATE_NAMES, type TemplateName, templateFileNames, templateFor, uefiTemplate } from "./templates.js";
@@ -70,6 +70,23 @@ function writeHost(
   symlinkSync(names.uefi, join(outDir, LIVE_DIR, names.uefiCfg));
   files.push(`${LIVE_DIR}/${names.uefiCfg}`);
   return { hostname: host.hostname, mac: host.mac, template, files };
+}
+
+/** `01-aa-bb-...`, `efi-01-...` and its `.cfg`: the per-MAC files, and the MAC each belongs to. */
+const PER_MAC_FILE = /^(?:efi-)?01-((?:[0-9a-f]{2}-){5}[0-9a-f]{2})(?:\.cfg)?$/;
+
+/** Delete per-MAC files of hosts that are no longer in the list (a host deleted from the system). */
+export function pruneStaleHosts(outDir: string, list: HostList): string[] {
+  const keep = new Set(list.hosts.map((h) => macDashes(h.mac)));
+  const removed: string[] = [];
+  for (const name of readdirSync(join(outDir, LIVE_DIR))) {
+    const mac = PER_MAC_FILE.exec(name)?.[1];
+    if (mac && !keep.has(mac)) {
+      rmSync(join(outDir, LIVE_DIR, name), { force: true });
+      removed.push(`${LIVE_DIR}/${name}`);
+    }
+  }
+  return removed.sort();
 }
 
 /** Generate the whole pxeboot tree for a host list: templates, fallback menus, one set of files per host. */
