@@ -137,6 +137,6 @@ test("HttpServiceManager speaks SM's REST API: PATCH /v1/servicenode/<host>, GET
     url: "/v1/servicenode/controller-1",
     body: { origin: "mtce", hostname: "controller-1", action: "lock", admin: "locked", oper: "disabled", avail: "online" },
   });
-  t.is((calls[2]?.body as { action: string }).action, "swact");
+  t.like(calls[2], { method: "PATCH", body: { action: "swact" } });
   await t.throwsAsync(sm.query("broken"), { message: /HTTP 500/ });
 });

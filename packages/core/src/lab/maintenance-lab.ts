@@ -60,6 +60,8 @@ export interface LabHostResult {
   task: string;
   root: string;
   machine: "up" | "booting" | "off" | "dead";
+  /** How many times the machine booted (its host process started). */
+  boots: number;
 }
 
 export interface LabResult {
@@ -81,6 +83,7 @@ interface Machine {
   proc: ChildProcess | undefined;
   state: "up" | "booting" | "off" | "dead";
   bootTimer: TimerHandle | undefined;
+  boots: number;
 }
 
 async function freePorts(n: number): Promise<number[]> {
@@ -155,6 +158,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       proc: undefined,
       state: "off",
       bootTimer: undefined,
+      boots: 0,
     };
   });
   const byName = new Map(machines.map((m) => [m.hostname, m]));
@@ -186,6 +190,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     const proc = fork(HOST_ENTRY, ["--lab-host", JSON.stringify(args)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
     m.proc = proc;
     m.state = "up";
+    m.boots++;
     proc.once("exit", (code) => {
       if (m.proc !== proc) return;
       m.proc = undefined;
@@ -323,6 +328,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       task: h.task,
       root: byName.get(h.hostname)?.root ?? "",
       machine: byName.get(h.hostname)?.state ?? "dead",
+      boots: byName.get(h.hostname)?.boots ?? 0,
     }));
   const tty = "isTTY" in o.out && (o.out as NodeJS.WriteStream).isTTY;
   const draw = () => {
