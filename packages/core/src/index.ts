@@ -11,6 +11,7 @@ export * from "./inventory/store.js";
 export * from "./logging/index.js";
 export * from "./personality/index.js";
 export * from "./plugin-api/index.js";
+export * from "./transport/free-ports.js";
 export * from "./transport/mtc-ports.js";
 export * from "./transport/transport.js";
 export * from "./transport/udp-transport.js";

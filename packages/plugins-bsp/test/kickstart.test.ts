@@ -137,3 +137,29 @@ test("the kickstart CLI: write, check ok, check a damaged copy, refuse bad trait
   t.is(traits.status, 2);
   t.is(traits.stderr.trim(), "metal: storage cannot be combined with worker");
 });
+
+test("the generated %ks-early really runs: agreeing traits pass in any order, others stop the install", async (t) => {
+  const { execa } = await import("execa");
+  const { chmodSync, mkdirSync } = await import("node:fs");
+  const dir = tempDir();
+  const stubs = join(dir, "bin");
+  mkdirSync(stubs);
+  // Installer tools the block checks for; udevadm does nothing here.
+  for (const tool of ["udevadm", "bc", "blkid", "dd", "lvcreate", "mkfs.ext4", "partprobe", "pvremove", "pvs", "sgdisk", "vgcreate", "wipefs"]) {
+    writeFileSync(join(stubs, tool), "#!/bin/sh\nexit 0\n");
+    chmodSync(join(stubs, tool), 0o755);
+  }
+  const text = renderKickstart(parseTraits("controller,worker"), profile());
+  const body = /%ks-early\n([\s\S]*?)\n%end/.exec(text)?.[1] ?? "";
+  const cmdline = join(dir, "cmdline");
+  const run = (line: string) => {
+    writeFileSync(cmdline, `${line}\n`);
+    return execa("bash", ["-c", body.replaceAll("/proc/cmdline", cmdline)], { reject: false, env: { PATH: `${stubs}:${process.env.PATH}` } });
+  };
+  const ok = await run("BOOT_IMAGE=rel-24.09/bzImage-std rdinit=/install traits=worker,controller instdev=/dev/sda");
+  t.is(ok.exitCode, 0, ok.stderr);
+  t.regex(ok.stdout, /All-in-one install/);
+  const wrong = await run("rdinit=/install traits=worker instdev=/dev/sda");
+  t.is(wrong.exitCode, 1);
+  t.regex(wrong.stderr, /kickstart is for traits=controller,worker but the node booted with traits=worker/);
+});

@@ -1,6 +1,6 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DefaultBmcRegistry, SystemClock, secretFromString } from "@metal/core";
+import { DefaultBmcRegistry, SystemClock, secretFromString, VirtualClock } from "@metal/core";
 import { type BmcDriver, type BmcDriverFactory, BmcError } from "@metal/core/plugin-api";
 import { FakeBmcFabric, fakeBmcFactory } from "@metal/core/testing";
 import test from "ava";
@@ -197,4 +197,44 @@ test("rvmc.yaml: single and multiple targets, base64 passwords, RVMC_POWER_ACTIO
   await t.throwsAsync(loadRvmcConfig(file), { message: /permissions 644 are too open .* chmod 600/ });
   chmodSync(file, 0o600);
   t.is((await loadRvmcConfig(file, {})).targets.length, 1);
+});
+
+/** Run one install on a virtual clock, advancing it until the report is in (bounded). */
+async function inVirtualTime(clock: VirtualClock, registry: DefaultBmcRegistry, address: string, limitMs: number, stepMs: number) {
+  const { timing } = parseRvmcConfig({ bmc_address: address, bmc_username: "u", bmc_password: "cHc=", image: IMAGE });
+  const start = clock.now();
+  let report: Awaited<ReturnType<typeof runRvmc>> | undefined;
+  void runRvmc(target(address), timing, { registry, clock }).then((r) => {
+    report = r;
+  });
+  const done = await clock.advanceUntil(() => report !== undefined, limitMs, stepMs);
+  return { done, report, elapsedS: (clock.now() - start) / 1000 };
+}
+
+test("reference timings in virtual time: a host that never powers off fails after the 840 s power timeout", async (t) => {
+  const clock = new VirtualClock();
+  const { fabric, registry } = setup((d) => ({
+    ...d,
+    supports: (c) => d.supports(c),
+    close: () => d.close(),
+    // The BMC accepts the action but the host never goes down.
+    power: { status: () => d.power!.status(), set: async () => {} },
+  }));
+  fabric.machine("bmc-9").power = "on";
+  const { done, report, elapsedS } = await inVirtualTime(clock, registry, "bmc-9", 3_600_000, 5_000);
+  t.true(done);
+  t.is(report?.failedStep, "power-off");
+  t.is(report?.errorCode, "timeout");
+  t.regex(report?.error ?? "", /the host did not power off/);
+  t.true(elapsedS >= 840 && elapsedS <= 860, `gave up after ${elapsedS} s of virtual time`);
+});
+
+test("reference timings in virtual time: an unreachable BMC is tried 3 times, 15 s apart", async (t) => {
+  const clock = new VirtualClock();
+  const { fabric, registry } = setup();
+  fabric.machine("bmc-10").unreachable = true;
+  const { done, report, elapsedS } = await inVirtualTime(clock, registry, "bmc-10", 600_000, 1_000);
+  t.true(done);
+  t.is(report?.steps[0]?.attempts, 3);
+  t.is(elapsedS, 30, "two 15 s waits between three attempts");
 });

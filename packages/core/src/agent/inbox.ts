@@ -3,9 +3,10 @@ import { RateLimitedLog } from "../logging/rate-limited.js";
 import type { Clock, Logger } from "../plugin-api/services.js";
 import { agentAddress, agentPort } from "../transport/mtc-ports.js";
 import type { Datagram, Endpoint, NetworkName, Transport } from "../transport/transport.js";
-import { mtcJsonObject, parseMtcAlive } from "../wire/mtc-alive.js";
+import { mtcJsonObject } from "../wire/mtc-alive.js";
 import { MtcCmd, MtcEvent, mtcCodeName } from "../wire/mtc-codes.js";
 import { decodeMtcMessage, encodeMtcMessage, type MtcMessage, Signature } from "../wire/mtc-message.js";
+import { AlivePayloadCache } from "./inbox-alive-cache.js";
 import { MessageRateLog } from "./inbox-rate.js";
 import { judgeSequence, sequenceLogKey } from "./inbox-sequence.js";
 import type { HostAddressBook, HostEntry } from "./messaging-hosts.js";
@@ -38,6 +39,7 @@ export class AgentInbox {
   private readonly endpoints = new Map<NetworkName, Endpoint>();
   private readonly bad: RateLimitedLog;
   private readonly rate: MessageRateLog;
+  private readonly aliveCache = new AlivePayloadCache();
 
   constructor(
     private readonly config: MetalConfig,
@@ -145,7 +147,7 @@ export class AgentInbox {
   }
 
   private handleAlive(d: Datagram, msg: MtcMessage): boolean {
-    const parsed = parseMtcAlive(msg);
+    const parsed = this.aliveCache.parse(msg);
     if (!parsed.ok) return this.drop("alive", d, parsed.reason);
     const { alive } = parsed;
     const host = this.hosts.get(alive.payload.hostname);
@@ -157,7 +159,7 @@ export class AgentInbox {
     }
     if (network === "mgmt" && !host.mgmtMac && alive.payload.mgmt_mac) host.mgmtMac = alive.payload.mgmt_mac;
     this.checkSequence(host, network, alive.sequence);
-    this.sink.message({
+    const m: Extract<HostMessage, { kind: "mtcAlive" }> = {
       kind: "mtcAlive",
       hostname: host.hostname,
       network,
@@ -166,11 +168,14 @@ export class AgentInbox {
       flags: alive.flags,
       health: alive.health,
       sequence: alive.sequence,
-      ...(alive.payload.mgmt_mac ? { mac: alive.payload.mgmt_mac } : {}),
-      ...(alive.payload.personality ? { personality: alive.payload.personality } : {}),
-      ...(alive.payload.cluster_host_ip ? { clusterHostIp: alive.payload.cluster_host_ip } : {}),
-      ...(alive.payload.pxeboot_ip ? { pxebootIp: alive.payload.pxeboot_ip } : {}),
-    });
+    };
+    // Plain assignments, not conditional spreads: this runs for every mtcAlive of every host.
+    const p = alive.payload;
+    if (p.mgmt_mac) m.mac = p.mgmt_mac;
+    if (p.personality) m.personality = p.personality;
+    if (p.cluster_host_ip) m.clusterHostIp = p.cluster_host_ip;
+    if (p.pxeboot_ip) m.pxebootIp = p.pxeboot_ip;
+    this.sink.message(m);
     this.sink.alive(host, network, alive.flags, alive.sequence);
     return true;
   }

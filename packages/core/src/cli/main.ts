@@ -32,7 +32,10 @@ async function addPluginCommands(program: Command): Promise<void> {
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  await addPluginCommands(program);
+  // A core command (a daemon such as `metal client`, or `metal wire`) needs no plugin CLI: skip importing
+  // every plugin, which is most of the start-up time. Help and plugin commands still load them.
+  const first = argv[2];
+  if (!program.commands.some((c) => c.name() === first)) await addPluginCommands(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

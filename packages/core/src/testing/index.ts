@@ -1,2 +1,3 @@
 export * from "./bmc-conformance.js";
 export * from "./fake-bmc.js";
+export * from "./pty-pair.js";

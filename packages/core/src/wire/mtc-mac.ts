@@ -12,13 +12,13 @@ export function normalizeMac(text: string | undefined): string | undefined {
 export type MacCheck = { ok: true } | { ok: false; reason: string };
 
 /**
- * The client-side check on agent commands (mtcCompMsg.cpp: mtc_service_command): a command with ver >= 1
- * must carry this node's mgmt MAC at hdr[17]. Commands of ver 0 predate the MAC and pass.
- * (The original compares with strstr on the header; this compares the whole MAC, case-insensitively, so a
- * MAC that is a prefix of another's cannot pass.)
+ * The client-side check on agent commands (mtcCompMsg.cpp: mtc_service_command): the command must carry this
+ * node's mgmt MAC at hdr[17].
+ * QUIRK fixed: the original lets commands of ver 0 through without a MAC and compares with strstr on the
+ * header. Every agent sends ver >= 1 with the MAC, so here every command needs it, compared whole and
+ * case-insensitively: a stray or forged ver-0 "reboot" cannot pass, nor can a MAC that is a prefix of another's.
  */
 export function checkCommandMac(msg: MtcMessage, ownMac: string): MacCheck {
-  if (msg.ver < 1) return { ok: true };
   const own = normalizeMac(ownMac);
   if (!own) return { ok: false, reason: `own mac '${ownMac}' is not a MAC` };
   if (msg.mac === undefined) return { ok: false, reason: "command carries no mac" };

@@ -121,7 +121,7 @@ export async function startPair(t: ExecutionContext, o: PairOptions): Promise<Re
     rmSync(root, { recursive: true, force: true });
   });
 
-  function waitFor(pred: (m: HostMessage) => boolean, timeoutMs = 10_000): Promise<HostMessage> {
+  function waitFor(pred: (m: HostMessage) => boolean, timeoutMs = 30_000): Promise<HostMessage> {
     const seen = messages.find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {

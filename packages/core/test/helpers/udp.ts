@@ -1,22 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
 
-/** Ports the kernel hands out for port 0, released again so a test can put them in a config. */
-export async function freeUdpPorts(n: number, address = "127.0.0.1"): Promise<number[]> {
-  const socks: Socket[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const s = createSocket("udp4");
-      socks.push(s);
-      await new Promise<void>((resolve, reject) => {
-        s.once("error", reject);
-        s.bind(0, address, () => resolve());
-      });
-    }
-    return socks.map((s) => s.address().port);
-  } finally {
-    for (const s of socks) s.close();
-  }
-}
+export { freeUdpPorts } from "../../src/transport/free-ports.js";
 
 /** A UDP socket that collects what it receives, for playing a peer in tests. */
 export class Peer {

@@ -16,6 +16,14 @@ export type SectionName = (typeof SECTION_ORDER)[number];
 export const KICKSTART_MAGIC = "# metal-kickstart: 1";
 const REQUIRED_EXECS = "bc blkid dd lvcreate mkfs.ext4 partprobe pvremove pvs sgdisk vgcreate wipefs";
 
+/**
+ * Each LAT hook runs as its own script, so a block that needs a boot parameter reads it from the kernel
+ * command line itself (the original evals every key=value in %ks-early and sources the result later).
+ */
+function fromCmdline(name: string): string {
+  return `${name}=$(tr ' ' '\\n' < /proc/cmdline | sed -n 's/^${name}=//p' | tail -n1)`;
+}
+
 function ksEarly(role: InstallRole): string {
   const traits = traitsString(role);
   return `# Traits this kickstart was generated for; the boot line must agree (order does not matter).
@@ -45,6 +53,7 @@ done`;
 function prePart(role: InstallRole): string {
   const keepBackup = role.nodetype === "controller";
   return `# Wipe every non-USB disk, but keep Ceph OSD partitions (unless sysinv says wipe_osds)${keepBackup ? " and this controller's platform_backup" : ""}.
+${fromCmdline("insturl")}
 WIPE_OSDS=false
 if echo "$insturl" | grep -q pxecontroller; then
     WIPE_OSDS=$(wget -qO- http://pxecontroller:6385/v1/ihosts/wipe_osds 2>/dev/null || echo false)
@@ -149,6 +158,7 @@ grub-editenv /boot/efi/EFI/BOOT/boot.env set kernel_params="${kernelArgs(role, p
 
 function postNochroot(swVersion: string): string {
   return `# install_uuid: the first controller (or a USB install) makes one; every other node fetches it.
+${fromCmdline("insturl")}
 FEED="$IMAGE_ROOTFS/var/www/pages/feed/rel-${swVersion}"
 if echo "$insturl" | grep -q pxecontroller; then
     INSTALL_UUID=$(wget -qO- "\${insturl%/ostree_repo}/install_uuid") || { echo "cannot fetch install_uuid" >&2; exit 1; }

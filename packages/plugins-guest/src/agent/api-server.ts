@@ -30,6 +30,7 @@ export async function startApiServer(address: string, port: number, ops: AgentOp
             url: req.url ?? "/",
             userAgent: req.headers["user-agent"],
             host: req.headers.host,
+            localAddress: req.socket.localAddress,
             body: declared ? Buffer.concat(parts).toString("utf8") : undefined,
           },
           ops,

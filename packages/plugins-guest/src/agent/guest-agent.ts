@@ -8,6 +8,7 @@ import { vimActionTimeoutSecs } from "../action-timeouts.js";
 import { GuestCmd, GuestEvent, guestCodeName, InventoryCmd } from "../udp/codes.js";
 import { decodeGuestDatagram, encodeGuestDatagram, GUEST_SIGNATURE, type Payload, text } from "../udp/guest-datagram.js";
 import { readInstInfo } from "../udp/inst-info.js";
+import { PacedUdpSender } from "../udp/paced-sender.js";
 import { startApiServer } from "./api-server.js";
 import { type AgentHost, type AgentInstance, AgentInventory, onOff, servicesBody } from "./inventory.js";
 import type { AgentOps, ApiResult } from "./vim-api.js";
@@ -40,6 +41,8 @@ export class GuestAgent implements AgentOps {
   private readonly log: Logger;
   private readonly rate: RateLimitedLog;
   private readonly source: string;
+  private readonly sender: PacedUdpSender;
+  private lastInventoryRequest = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: GuestAgentOptions) {
     const a = opts.config.guest.agent;
@@ -47,6 +50,7 @@ export class GuestAgent implements AgentOps {
     this.rate = new RateLimitedLog(this.log, opts.clock);
     this.vim = new VimClient(a.vimUrl.replace(/\/$/, ""), opts.clock, this.log, a.vimTimeoutSeconds * 1000, a.vimRetries);
     this.source = opts.config.networks.mgmt.controller ?? a.address ?? "127.0.0.1";
+    this.sender = new PacedUdpSender(() => this.udp, opts.clock);
     for (const h of a.hosts) this.inventory.upsertHost(h);
   }
 
@@ -87,8 +91,7 @@ export class GuestAgent implements AgentOps {
   // ---- to guestServers -------------------------------------------------------------------------
 
   private sendToServer(host: AgentHost, cmd: number, payload: Payload): void {
-    const udp = this.udp;
-    if (!udp) return;
+    if (!this.udp) return;
     const to = host.server ?? { address: host.ip, port: this.opts.config.guest.server.port };
     let data: Buffer;
     try {
@@ -97,9 +100,9 @@ export class GuestAgent implements AgentOps {
       this.log.error({ cmd: guestCodeName(cmd), err: (err as Error).message }, "command too large; not sent");
       return;
     }
-    udp.send(data, to.port, to.address, (err) => {
-      if (err) this.rate.warn(`send:${host.hostname}`, { host: host.hostname, err: err.message }, "cannot send to guestServer");
-    });
+    this.sender.send(data, to.port, to.address, (err) =>
+      this.rate.warn(`send:${host.hostname}`, { host: host.hostname, err: err.message }, "cannot send to guestServer"),
+    );
   }
 
   private sendInstance(cmd: number, inst: AgentInstance): void {
@@ -114,8 +117,11 @@ export class GuestAgent implements AgentOps {
     return this.inventory.hosts.has(hostUuid);
   }
 
-  /** MONITOR_READY to mtcAgent, which answers with ADD_HOST for every host. */
+  /** MONITOR_READY to mtcAgent, which answers with ADD_HOST for every host; at most once per 5 s. */
   requestInventory(): void {
+    const now = this.opts.clock.now();
+    if (now - this.lastInventoryRequest < 5000) return;
+    this.lastInventoryRequest = now;
     const { config } = this.opts;
     const controller = config.networks.mgmt.controller ?? "127.0.0.1";
     const udp = this.inventorySocket;

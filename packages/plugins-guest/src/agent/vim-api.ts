@@ -8,6 +8,8 @@ export interface ApiRequest {
   url: string;
   userAgent: string | undefined;
   host: string | undefined;
+  /** The address the request arrived on; a Host header naming it is as good as "localhost". */
+  localAddress?: string | undefined;
   /** undefined when the request carried no body at all. */
   body: string | undefined;
 }
@@ -37,6 +39,12 @@ export interface AgentOps {
 const PASS = { status: "pass" };
 const fail = (status: number, reason: FailReason): ApiResponse => ({ status, body: { status: "fail", reason } });
 const UUID = /^[0-9a-fA-F-]{36}$/;
+
+function hostHeaderOk(host: string, localAddress: string | undefined): boolean {
+  if (/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host)) return true;
+  const name = host.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
+  return localAddress !== undefined && name === localAddress.replace(/^::ffff:/, "");
+}
 
 type Parsed = { level: "hosts" | "instances"; uuid: string; command?: "enable" | "disable" | "vote" | "notify" };
 
@@ -84,7 +92,7 @@ export function handleApiRequest(req: ApiRequest, ops: AgentOps): ApiResponse {
   // original; unlike it, a Host header naming anything but this loopback service is refused too, which
   // stops a web page in a browser on this host from driving the API (DNS rebinding).
   if (req.userAgent !== undefined && req.userAgent !== "vim/1.0") return fail(403, "command parse error");
-  if (req.host !== undefined && !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(req.host)) return fail(403, "command parse error");
+  if (req.host !== undefined && !hostHeaderOk(req.host, req.localAddress)) return fail(403, "command parse error");
   const parsed = parseApiUrl(req.url);
   if (!parsed) return fail(403, "command parse error");
   const { level, uuid, command } = parsed;

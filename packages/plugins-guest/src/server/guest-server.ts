@@ -7,6 +7,7 @@ import type { Clock, Logger, TimerHandle } from "@metal/core/plugin-api";
 import type { NotificationType } from "../channel/messages.js";
 import { GuestCmd, GuestEvent, guestCodeName } from "../udp/codes.js";
 import { decodeGuestDatagram, encodeGuestDatagram, type Payload, text } from "../udp/guest-datagram.js";
+import { PacedUdpSender } from "../udp/paced-sender.js";
 import { ChannelWatcher, channelFileName } from "./channel-watcher.js";
 import { GuestInstance } from "./instance.js";
 import type { ChannelConnector, InstanceContext, ServerTimers } from "./ports.js";
@@ -39,6 +40,7 @@ export class GuestServer {
   private readonly ctx: InstanceContext;
   private readonly rate: RateLimitedLog;
   private readonly log: Logger;
+  private readonly sender: PacedUdpSender;
 
   constructor(private readonly opts: GuestServerOptions) {
     const { config } = opts;
@@ -47,6 +49,7 @@ export class GuestServer {
     this.channelDir = opts.channelDir ?? g.channelDir;
     this.log = opts.logger.child({ svc: "guestServer" });
     this.rate = new RateLimitedLog(this.log, opts.clock);
+    this.sender = new PacedUdpSender(() => this.socket, opts.clock);
     // QUIRK fixed (A.16): the original could only answer the source of the agent's last datagram, so
     // nothing (not even READY) reached the agent before it spoke first. The agent's address is configured.
     this.agent = { address: g.server.agentAddress ?? config.networks.mgmt.controller ?? "127.0.0.1", port: g.agent.port };
@@ -123,8 +126,7 @@ export class GuestServer {
   }
 
   private sendToAgent(code: number, payload: Payload): void {
-    const s = this.socket;
-    if (!s) return;
+    if (!this.socket) return;
     let data: Buffer;
     try {
       data = encodeGuestDatagram(code, payload);
@@ -132,9 +134,9 @@ export class GuestServer {
       this.log.error({ code: guestCodeName(code), err: (err as Error).message }, "event too large for the mtc message; not sent");
       return;
     }
-    s.send(data, this.agent.port, this.agent.address, (err) => {
-      if (err) this.rate.warn("send", { err: err.message, agent: this.agent }, "cannot send to guestAgent");
-    });
+    this.sender.send(data, this.agent.port, this.agent.address, (err) =>
+      this.rate.warn("send", { err: err.message, agent: this.agent }, "cannot send to guestAgent"),
+    );
   }
 
   // ---- instances -------------------------------------------------------------------------------

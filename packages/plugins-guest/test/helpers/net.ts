@@ -81,6 +81,8 @@ export interface VimRequest {
 export class FakeVim {
   readonly requests: VimRequest[] = [];
   hostState = "enabled";
+  /** Answer this many PATCHes with 500 first (retry tests). */
+  failPatches = 0;
   instances: Array<{ uuid: string; hostname: string; services: Array<{ service: string; state: string }> }> = [];
   private constructor(
     readonly server: Server,
@@ -100,7 +102,11 @@ export class FakeVim {
         } catch {}
         vim?.requests.push({ method: req.method ?? "", url: req.url ?? "", body, userAgent: req.headers["user-agent"], at: Date.now() });
         res.setHeader("Content-Type", "application/json");
-        if (req.method === "GET" && req.url?.startsWith("/nfvi-plugins/v1/hosts/")) {
+        if (req.method === "PATCH" && vim && vim.failPatches > 0) {
+          vim.failPatches--;
+          res.statusCode = 500;
+          res.end("{}");
+        } else if (req.method === "GET" && req.url?.startsWith("/nfvi-plugins/v1/hosts/")) {
           res.end(JSON.stringify({ uuid: body?.uuid, hostname: body?.hostname, state: vim?.hostState }));
         } else if (req.method === "GET" && req.url?.startsWith("/nfvi-plugins/v1/instances")) {
           res.end(JSON.stringify({ instances: vim?.instances ?? [] }));
