@@ -18,6 +18,7 @@ import { MtcEvent } from "@metal/core/wire/mtc-codes";
 import { decodeMtcMessage } from "@metal/core/wire/mtc-message";
 import test from "ava";
 import { NetnsLab, requireNetns } from "./netns-lab.js";
+import { freeUdpPort as freePort, waitFor } from "./wait.js";
 
 const main = fileURLToPath(new URL("../../packages/core/dist/src/cli/main.js", import.meta.url));
 
@@ -44,26 +45,10 @@ interface VaultJson {
   rows: Array<{ controller: number; network: string; storage0Responding: boolean; entries: Array<{ enabled: number; responding: number }> }>;
 }
 
-async function freePort(address: string): Promise<number> {
-  const s = createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, address, () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitFor(what: string, pred: () => boolean | Promise<boolean>, limitMs = 20_000, stepMs = 50): Promise<void> {
-  const until = Date.now() + limitMs;
-  while (!(await pred())) {
-    if (Date.now() > until) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
-
 test.serial("heartbeat across network namespaces: link cuts, alarms, MNFA backoff, both controllers' cluster views", async (t) => {
   requireNetns();
   const dir = mkdtempSync(join(tmpdir(), "metal-hb-netns-"));
-  const lab = new NetnsLab(dir);
+  const lab = new NetnsLab(dir, { mgmt: "10.250", clusterHost: "10.251" });
   let control: UdpHeartbeatControl | undefined;
   let alarmSock: Socket | undefined;
   let readySock: Socket | undefined;

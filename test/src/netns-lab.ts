@@ -52,16 +52,18 @@ export class NetnsLab {
   private readonly namespaces: string[] = [];
   private readonly links: string[] = [];
 
+  /** `nets`: the first two octets of each network; each test file takes its own pair so concurrent files never share a subnet. */
   constructor(
     readonly dir: string,
+    nets: { mgmt: string; clusterHost: string },
     pid = process.pid,
   ) {
     this.id = `${pid}`;
     this.mgmtBridge = `hbm${pid}`.slice(0, 15);
     this.clstrBridge = `hbc${pid}`.slice(0, 15);
     const third = (pid % 250) + 1;
-    this.mgmtNet = `10.250.${third}`;
-    this.clstrNet = `10.251.${third}`;
+    this.mgmtNet = `${nets.mgmt}.${third}`;
+    this.clstrNet = `${nets.clusterHost}.${third}`;
     this.testIp = `${this.mgmtNet}.254`;
   }
 

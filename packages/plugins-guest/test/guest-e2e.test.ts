@@ -86,7 +86,7 @@ test("guestServer + guestAgent + guest clients through socat ptys: enabled, vote
     return client;
   };
   const clientA = await vm(A, ["--corrective-action", "stop", "--event-script", voteScript]);
-  await vm(B, ["--corrective-action", "reboot", "--health-script", sickScript, "--health-interval", "1"]);
+  const clientB = await vm(B, ["--corrective-action", "reboot", "--health-script", sickScript, "--health-interval", "1"]);
   await vm(C, ["--event-script", slowScript, "--vote-secs", "1"]);
 
   // instance appears -> heartbeating -> VIM told "enabled"
@@ -140,6 +140,17 @@ test("guestServer + guestAgent + guest clients through socat ptys: enabled, vote
   });
   t.log(`loss reached the VIM ${Date.now() - stoppedAt} ms after the guest froze (interval 400 ms; timing is asserted in virtual time)`);
   clientA.child.kill("SIGCONT");
+
+  // a guest shutting down sends exit: the VIM hears "disabled", and no loss alarm follows
+  clientB.child.kill("SIGTERM");
+  const disabled = (uuid: string) =>
+    vim.patches(uuid, "service").some((b) => (b["event-data"] as { services: Array<{ status: string }> }).services[0]?.status === "disabled");
+  t.true(await waitFor(() => disabled(B), 20_000), `exit -> heartbeat disabled\n${dump()}`);
+  await new Promise((r) => setTimeout(r, 1500));
+  t.false(
+    vim.patches(B, "alarm").some((b) => JSON.stringify(b).includes('"failed"')),
+    "a graceful exit is not a loss",
+  );
 
   // socket deleted -> instance removed (the server's query answer no longer lists it)
   unlinkSync(join(qemu, `cgcs.heartbeat.${C}.sock`));

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SystemClock } from "@metal/core/clock/index";
@@ -92,4 +92,29 @@ test("a channel directory that appears after start is found by the rescan", asyn
   guests.push(guest);
   t.true(await waitFor(() => guest.connected, 15_000), "rescan + watch pick it up");
   t.truthy(server.instance(UUID_A));
+});
+
+test("a socket replaced in place (rename over it) is re-added and reconnected; a chmod alone is left alone", async (t) => {
+  const { dir, server, guests, events, agent, port } = await setup(t);
+  agent.send(port, GuestCmd.MTC_CMD_MOD_HOST, { source: "127.0.0.1", uuid: "host-uuid", heartbeat: "enabled" });
+  const first = await SocketGuest.listen(chan(dir, UUID_B));
+  guests.push(first);
+  t.true(await waitFor(() => first.connected, 10_000));
+  agent.send(port, GuestCmd.MTC_CMD_MOD_INST, { source: "127.0.0.1", uuid: UUID_B, service: "heartbeat", state: "enabled" });
+  t.true(await waitFor(() => server.instance(UUID_B)?.reporting === true, 5000));
+  first.init(400);
+  t.true(await waitFor(() => events(GuestEvent.MTC_EVENT_HEARTBEAT_RUNNING, UUID_B).length > 0, 10_000));
+  // libvirt changes owner/mode after creating the socket: a metadata change, not a new channel
+  chmodSync(first.path, 0o660);
+  await new Promise((r) => setTimeout(r, 1500));
+  t.is(first.connections, 1, "no reconnect for a chmod");
+  // QEMU restarted: a new socket renamed over the old path (a new inode)
+  const staging = join(dir, "staging.sock");
+  const second = await SocketGuest.listen(staging);
+  guests.push(second);
+  renameSync(staging, chan(dir, UUID_B));
+  t.true(await waitFor(() => second.connected, 10_000), "the new socket is connected");
+  second.init(400);
+  t.true(await waitFor(() => second.count("challenge") > 0, 10_000));
+  t.true(server.instance(UUID_B)?.reporting, "the re-added instance keeps the agent's reporting state");
 });

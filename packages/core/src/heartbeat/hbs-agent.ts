@@ -32,6 +32,8 @@ import { bindUdp, closeUdp, sendUdp } from "./udp.js";
 
 /** NODE_TYPE_MASK CONTROLLER_TYPE. */
 export const CONTROLLER_TYPE = 0x1;
+/** Socket buffers for the pulse and command sockets (the original raises them to rmem_max too). */
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 /** How often the ready event is repeated while the mtcAgent has pushed no host yet. */
 const READY_REPEAT_MS = 5_000;
 
@@ -78,6 +80,7 @@ export class HbsAgent {
   private clueIndex = 0;
   private seq = 1;
   private periodTimer?: TimerHandle;
+  private periodDue?: number;
   private readyTimer?: TimerHandle;
   private active = false;
   private backedOff = false;
@@ -130,7 +133,7 @@ export class HbsAgent {
   async start(): Promise<void> {
     const hb = this.cfg.heartbeat;
     for (const n of this.networks) {
-      const sock = await bindUdp(this.address(n), this.agentPort(n));
+      const sock = await bindUdp(this.address(n), this.agentPort(n), { bufferBytes: SOCKET_BUFFER_BYTES });
       if (hb.mode === "multicast") {
         sock.setMulticastInterface(this.address(n));
         sock.setMulticastTTL(1);
@@ -139,7 +142,7 @@ export class HbsAgent {
       sock.on("error", (err) => this.bad.warn(`sock-${n}`, { err: err.message }, "pulse socket error"));
       this.pulseSock[n] = sock;
     }
-    this.cmdSock = await bindUdp(this.address("mgmt"), this.cfg.ports.hbsCmd);
+    this.cmdSock = await bindUdp(this.address("mgmt"), this.cfg.ports.hbsCmd, { bufferBytes: SOCKET_BUFFER_BYTES });
     this.cmdSock.on("message", (data, rinfo) => this.onCommand(data, rinfo.address));
     this.smSock = await bindUdp("127.0.0.1", this.cfg.ports.smServer);
     this.smSock.on("message", (data) => this.onSmRequest(data));
@@ -372,7 +375,10 @@ export class HbsAgent {
       }
       this.stats.requests++;
     }
-    this.periodTimer = this.clock.setTimeout(() => this.periodEnd(), this.periodMs);
+    // Periods sit on a fixed grid, so the time spent handling one never stretches the next.
+    const now = this.clock.now();
+    this.periodDue = this.periodDue !== undefined && this.periodDue > now - this.periodMs ? this.periodDue + this.periodMs : now + this.periodMs;
+    this.periodTimer = this.clock.setTimeout(() => this.periodEnd(), Math.max(0, this.periodDue - now));
   }
 
   /** One clue host per request, in rotation (the client caches the RRI it is given). */
@@ -395,7 +401,8 @@ export class HbsAgent {
     if (controllerOfFlags(p.flags) !== this.controller) return;
     const m = this.byAddress[network].get(from);
     if (!m) {
-      if (from !== this.address(network)) this.bad.warn(`unknown-${network}-${from}`, { from, network }, "pulse response from an unknown address");
+      // Normal with multicast: every client answers, including hosts the mtcAgent has not handed over (yet).
+      if (from !== this.address(network)) this.log.debug({ from, network }, "pulse response from a host not in the heartbeat inventory");
       return;
     }
     if (!m.monitor[network] || p.seq !== this.seq || !this.expected[network].delete(m)) return;

@@ -17,8 +17,6 @@ import { bindUdp, closeUdp, sendUdp } from "./udp.js";
 
 /** The pmond pulse counter is cleared every 5 s; PMOND_FLAG is set while pulses arrived in the window. */
 export const PMOND_PULSE_WINDOW_MS = 5_000;
-/** The ready event is repeated so a restarted mtcAgent learns the client is up. */
-export const CLIENT_READY_PERIOD_MS = 30_000;
 const MAX_CONTROLLERS = 2;
 /** Histories of one controller in a request (one per network). */
 const MAX_HISTORIES_PER_CONTROLLER = 2;
@@ -112,7 +110,8 @@ export class HbsClient {
     sendUdp(this.readySock, encodeMtcMessage(msg), this.cfg.ports.agentMgmt, this.cfg.networks.mgmt.controller ?? "127.0.0.1", (err) =>
       this.bad.warn("ready", { err: err.message }, "cannot send the ready event"),
     );
-    this.readyTimer = this.clock.setTimeout(() => this.sendReady(), CLIENT_READY_PERIOD_MS);
+    // Repeated (messaging.readyEventPeriodMs, like the mtcClient's) so a restarted mtcAgent learns the client is up.
+    this.readyTimer = this.clock.setTimeout(() => this.sendReady(), this.cfg.messaging.readyEventPeriodMs);
   }
 
   private onPmondPulse(data: Buffer): void {

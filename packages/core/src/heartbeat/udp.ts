@@ -2,7 +2,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
 
 /** Bind a UDP socket; rejects (instead of throwing later) when the address or port cannot be had. */
-export function bindUdp(address: string, port: number, options: { reuseAddr?: boolean } = {}): Promise<Socket> {
+export function bindUdp(address: string, port: number, options: { reuseAddr?: boolean; bufferBytes?: number } = {}): Promise<Socket> {
   const sock = createSocket({ type: isIPv6(address) ? "udp6" : "udp4", reuseAddr: options.reuseAddr ?? false });
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {
@@ -12,6 +12,15 @@ export function bindUdp(address: string, port: number, options: { reuseAddr?: bo
     sock.once("error", onError);
     sock.bind(port, address, () => {
       sock.off("error", onError);
+      if (options.bufferBytes) {
+        // A period's responses from thousands of hosts arrive in one burst; the kernel caps this at rmem_max.
+        try {
+          sock.setRecvBufferSize(options.bufferBytes);
+          sock.setSendBufferSize(options.bufferBytes);
+        } catch {
+          // keep the default size
+        }
+      }
       resolve(sock);
     });
   });
