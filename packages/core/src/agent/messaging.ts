@@ -9,6 +9,7 @@ import { encodeMtcMessage, type MtcMessage, mtcMessage, Signature } from "../wir
 import { AgentInbox, type InboxSink } from "./inbox.js";
 import { HOST_COMMANDS } from "./messaging-commands.js";
 import { HostAddressBook, type HostEntry, type MessagingHost } from "./messaging-hosts.js";
+import { readPxebootHints } from "./messaging-pxeboot-addresses.js";
 import { PxebootMonitor } from "./messaging-pxeboot-monitor.js";
 import type { HostCommand, HostCommandOptions, HostMessage, HostMessaging } from "./ports.js";
 
@@ -59,6 +60,7 @@ export class AgentMessaging implements HostMessaging {
   private readonly lastAudit = new Map<string, number>();
   private readonly timers: ReturnType<typeof messagingTimers>;
   private readonly log: Logger;
+  private learnTimer: TimerHandle | undefined;
 
   constructor(private readonly deps: AgentMessagingDeps) {
     this.log = deps.logger;
@@ -86,10 +88,37 @@ export class AgentMessaging implements HostMessaging {
   async start(): Promise<void> {
     await this.inbox.start();
     this.pxeboot.start();
+    await this.learnPxebootAddresses();
+    this.learnTimer = this.deps.clock.setInterval(() => {
+      this.learnPxebootAddresses().catch((err: Error) => this.log.warn({ err: err.message }, "pxeboot address learning failed"));
+    }, this.timers.pxebootMonitorPeriodMs);
+  }
+
+  /**
+   * pxeboot address learning from the DHCP server (dnsmasq leases and host entries), by the host's mgmt MAC
+   * or hostname. An address seen on a pxeboot mtcAlive wins; these fill in hosts not heard from there yet.
+   * Returns the hosts that learned an address.
+   */
+  async learnPxebootAddresses(): Promise<string[]> {
+    const m = this.deps.config.messaging;
+    if (!m.dnsmasqLeases && m.dnsmasqHosts.length === 0) return [];
+    const hints = await readPxebootHints({ leases: m.dnsmasqLeases, hosts: m.dnsmasqHosts });
+    const learned: string[] = [];
+    for (const host of this.hosts.all()) {
+      if (host.pxebootIp || host.sequence.pxeboot > 0) continue;
+      const mac = host.mgmtMac?.toLowerCase();
+      const hint = hints.find((h) => (mac && h.mac === mac) || h.hostname === host.hostname);
+      if (hint && this.hosts.learn(host, "pxeboot", hint.ip)) {
+        learned.push(host.hostname);
+        this.log.info({ host: host.hostname, address: hint.ip, source: hint.source }, "learned pxeboot address from dnsmasq");
+      }
+    }
+    return learned;
   }
 
   async stop(): Promise<void> {
     this.pxeboot.stop();
+    this.deps.clock.clearInterval(this.learnTimer);
     for (const [key, waiters] of this.pending) for (const w of waiters) w.reject(new Error(`${key}: messaging stopped`));
     this.pending.clear();
     await this.inbox.stop();

@@ -11,14 +11,29 @@ const PMON_STOP_TRIES = 5;
  * The real machine: systemctl for reboots, the wipedisk tool, magic SysRq as the failsafe
  * (mtcNodeComp.cpp / mtcCompMsg.cpp). Commands are fixed argv lists; nothing from the wire reaches them.
  */
+export interface SystemdNodeActionsOptions {
+  sysrqTrigger?: string;
+  wipedisk?: string;
+  /** Directories searched before PATH for systemctl and sync (tests put recording stand-ins there). */
+  binDirs?: string[];
+}
+
 export class SystemdNodeActions implements NodeActions {
+  private readonly sysrqTrigger: string;
+  private readonly wipediskTool: string;
+  private readonly env: Record<string, string>;
+
   constructor(
     private readonly log: Logger,
-    private readonly sysrqTrigger = "/proc/sysrq-trigger",
-  ) {}
+    options: SystemdNodeActionsOptions = {},
+  ) {
+    this.sysrqTrigger = options.sysrqTrigger ?? "/proc/sysrq-trigger";
+    this.wipediskTool = options.wipedisk ?? "/usr/local/bin/wipedisk";
+    this.env = options.binDirs?.length ? { PATH: [...options.binDirs, process.env.PATH ?? ""].join(":") } : {};
+  }
 
   private async run(file: string, args: string[]): Promise<number> {
-    const r = await execa(file, args, { reject: false, timeout: 60_000, stdin: "ignore" });
+    const r = await execa(file, args, { reject: false, timeout: 60_000, stdin: "ignore", env: this.env });
     if (r.exitCode !== 0) this.log.warn({ cmd: [file, ...args].join(" "), rc: r.exitCode, err: r.stderr?.toString().slice(0, 200) }, "node action failed");
     return r.exitCode ?? -1;
   }
@@ -35,7 +50,7 @@ export class SystemdNodeActions implements NodeActions {
 
   async wipedisk(reason: string): Promise<void> {
     this.log.warn({ reason }, "wiping the boot disk, then a forced reboot");
-    await this.run("/usr/local/bin/wipedisk", ["--force"]);
+    await this.run(this.wipediskTool, ["--force"]);
     await this.run("systemctl", ["reboot", "--force"]);
   }
 

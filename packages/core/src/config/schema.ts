@@ -207,6 +207,10 @@ export const messagingSchema = z
     agentClstrPort: port.optional(),
     /** How the client carries out a reboot: systemd (the real machine) or lab (a simulated reboot). */
     nodeActions: z.enum(["systemd", "lab"]).default("systemd"),
+    /** dnsmasq's lease file on the pxeboot network: hosts' pxeboot addresses before their first pxeboot mtcAlive. */
+    dnsmasqLeases: z.string().min(1).optional(),
+    /** dnsmasq host files or configs with `dhcp-host=` lines (as `metal bsp dnsmasq` writes). */
+    dnsmasqHosts: z.array(z.string().min(1)).default([]),
     /** The goenabled "recent pass" window: a request within it is answered without re-running (20 min). */
     goenabledRecentPassMs: z
       .number()

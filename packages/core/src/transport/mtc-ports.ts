@@ -1,10 +1,21 @@
+import { networkInterfaces } from "node:os";
 import type { MetalConfig } from "../config/schema.js";
 import type { NetworkName } from "./transport.js";
 
-/** Where the mtcAgent listens on a network: the controller's address there (else this node's own). */
+/**
+ * Where the mtcAgent listens on a network: the controller's address there, else this node's own, else the
+ * first IPv4 address of the network's configured interface.
+ */
 export function agentAddress(config: MetalConfig, network: NetworkName): string | undefined {
   const n = config.networks[network];
-  return n ? (n.controller ?? n.address ?? (network === "mgmt" ? "0.0.0.0" : undefined)) : undefined;
+  if (!n) return undefined;
+  return n.controller ?? n.address ?? interfaceAddress(n.interface) ?? (network === "mgmt" ? "0.0.0.0" : undefined);
+}
+
+/** The first IPv4 address of an interface (the interface config of the reference), if it has one. */
+export function interfaceAddress(name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  return networkInterfaces()[name]?.find((a) => a.family === "IPv4")?.address;
 }
 
 /** The mtcAgent's receive port per network (mgmt 2101, cluster-host 2101 unless overridden, pxeboot 2102). */
