@@ -6,16 +6,20 @@ const U = "12345678-1234-4234-8234-123456789abc";
 
 /** Operations that record calls and always succeed: the router alone is under test. */
 function recordingOps(calls: string[]): AgentOps {
+  const ok = <T>(call: string, value: T) => {
+    calls.push(call);
+    return { ok: true as const, value };
+  };
   return {
     hostKnown: () => true,
     requestInventory: () => calls.push("inventory"),
-    setHostReporting: (_u, _h, e) => (calls.push(`host:${e}`), { ok: true, value: undefined }),
+    setHostReporting: (_u, _h, e) => ok(`host:${e}`, undefined),
     hostState: (u) => ({ ok: true, value: { uuid: u, hostname: "w", state: "enabled" } }),
-    addInstance: (u) => (calls.push(`add:${u}`), { ok: true, value: undefined }),
-    modInstance: (u, _h, r) => (calls.push(`mod:${r}`), { ok: true, value: { uuid: u } }),
+    addInstance: (u) => ok(`add:${u}`, undefined),
+    modInstance: (u, _h, r) => ok(`mod:${r}`, { uuid: u }),
     instanceState: (u) => ({ ok: true, value: { uuid: u } }),
     delInstance: (u) => calls.push(`del:${u}`),
-    action: (_u, kind, event) => (calls.push(`${kind}:${event}`), { ok: true, value: { timeout: 7, hostname: "w" } }),
+    action: (_u, kind, event) => ok(`${kind}:${event}`, { timeout: 7, hostname: "w" }),
   };
 }
 
