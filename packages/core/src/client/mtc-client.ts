@@ -204,6 +204,11 @@ export class MtcClient {
     await this.sendTo("mgmt", encodeMtcMessage(msg), this.destinations("mgmt"));
   }
 
+  /**
+   * goenabled results go to the controller on mgmt. QUIRK fixed: the reference advances the mgmt mtcAlive
+   * sequence counter for these too, so the agent logs a phantom "missed 1 mtcAlive" after every goenabled
+   * result; here only mtcAlives advance it.
+   */
   private sendWorkerMsg(cmd: number, buf = ""): Promise<void> {
     const msg = mtcMessage({ signature: Signature.workerMsg, cmd, buf: buf.slice(0, 900) });
     return this.sendTo("mgmt", encodeMtcMessage(msg), this.destinations("mgmt"));
