@@ -94,6 +94,8 @@ async function simHosts(n: number, port: number, mode: "pulse" | "echo", agentPo
 }
 
 interface Measured {
+  /** Pulses the agent counted as missed during the window (from its own cluster history). */
+  missedPulses?: number;
   /** Whether the warm-up ever saw every host answering in one period (false on an overloaded machine). */
   allAnswering?: boolean;
   pulsesPerS: number;
@@ -188,7 +190,18 @@ async function measureAgent(n: number, seconds: number, dir: string): Promise<Me
     const r0 = await sims.replies();
     const c0 = cpuSeconds(agent.pid!);
     const t0 = Date.now();
-    await sleep(seconds * 1000);
+    // Missed pulses as the agent saw them: every second, the 10 newest periods of its own histories.
+    let missedPulses = 0;
+    for (let s = 0; s < seconds; s++) {
+      await sleep(1000);
+      const v = await queryCluster({ serverPort: ports.smServer, clientPort: ports.smClient, timeoutMs: 900 }).catch(() => undefined);
+      for (const h of v?.histories ?? []) {
+        for (let k = 1; k <= 10; k++) {
+          const e = h.entry[(h.oldestEntryIndex + 20 - k) % 20];
+          if (e) missedPulses += e.hostsEnabled - e.hostsResponding;
+        }
+      }
+    }
     const elapsed = (Date.now() - t0) / 1000;
     const cpu = cpuSeconds(agent.pid!) - c0;
     const replies = (await sims.replies()) - r0;
@@ -208,6 +221,7 @@ async function measureAgent(n: number, seconds: number, dir: string): Promise<Me
       lossLatencyMs: lat.length ? Math.max(...lat) : Number.POSITIVE_INFINITY,
       lossCount: lat.length,
       allAnswering,
+      missedPulses,
     };
   } finally {
     agent.kill("SIGTERM");
@@ -301,14 +315,14 @@ const bench: Benchmark = {
             notes: `load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores${hb.allAnswering ? "" : "; the warm-up never saw every host answer in one period"}`,
           },
           {
-            name: `heartbeat false misses, ${n} hosts`,
+            name: `heartbeat false misses, ${n} hosts (miss events; the agent counted ${hb.missedPulses} missed pulses)`,
             figure: hb.falseMisses,
             unit: "events",
             baselineName: "raw UDP echo lost replies",
             baseline: echo.falseMisses,
             ratio: hb.falseMisses === 0 ? 1 : echo.falseMisses / hb.falseMisses,
             target: "0",
-            met: hb.falseMisses === 0,
+            met: hb.falseMisses === 0 && hb.missedPulses === 0,
           },
           {
             name: `hbsAgent CPU per 1,000 hosts, ${n} hosts`,

@@ -135,6 +135,31 @@ test("a boot override refused in every mode fails the step instead of exiting 0 
   t.deepEqual(fabric.machine("bmc-7").actions, [], "the host is not powered on after a failed override");
 });
 
+test("an eject the BMC accepts but does not carry out is repeated; one that never works fails the eject step", async (t) => {
+  let ignored = 1;
+  const stubborn = (d: BmcDriver, ignore: () => boolean): BmcDriver => ({
+    ...d,
+    supports: (c) => d.supports(c),
+    close: () => d.close(),
+    virtualMedia: {
+      status: () => d.virtualMedia!.status(),
+      insert: (u) => d.virtualMedia!.insert(u),
+      eject: async () => (ignore() ? undefined : d.virtualMedia!.eject()),
+    },
+  });
+  const once = setup((d) => stubborn(d, () => ignored-- > 0));
+  once.fabric.machine("bmc-11").media = { inserted: true, image: "http://old/iso" };
+  const fast = { ...FAST, maxPollCount: 3 };
+  const r = await runRvmc(target("bmc-11"), fast, once.deps);
+  t.true(r.ok, r.error);
+  t.is(r.steps.find((s) => s.step === "eject")?.attempts, 2);
+  const never = setup((d) => stubborn(d, () => true));
+  never.fabric.machine("bmc-12").media = { inserted: true, image: "http://old/iso" };
+  const stuck = await runRvmc(target("bmc-12"), fast, never.deps);
+  t.is(stuck.failedStep, "eject");
+  t.regex(stuck.error ?? "", /media still inserted after 10 ejects/);
+});
+
 test("media inserted by someone else before the insert: eject again and retry", async (t) => {
   const { fabric, deps } = setup();
   const m = fabric.machine("bmc-8");

@@ -26,6 +26,7 @@ import {
   pmondFlag,
   pulseMissed,
   pulseReceived,
+  type Thresholds,
 } from "./miss-counting.js";
 import { encodeVaultReply, parseSmRequest } from "./sm-query.js";
 import { bindUdp, closeUdp, sendUdp } from "./udp.js";
@@ -45,6 +46,10 @@ interface MonitoredHost {
   monitor: Record<HbsNetwork, boolean>;
   state: Record<HbsNetwork, NetworkPulseState>;
   pmond: PmondState;
+  /** "worker-1 Mgmnt", for logs and cluster-change reasons. */
+  label: Record<HbsNetwork, string>;
+  /** The miss-counting context per network (kept, not rebuilt per pulse; `active` follows ACTIVE_CTRL). */
+  ctx: Record<HbsNetwork, MissContext>;
 }
 
 export interface HbsAgentOptions {
@@ -78,6 +83,8 @@ export class HbsAgent {
   private readonly expected: Record<HbsNetwork, Set<MonitoredHost>> = { mgmt: new Set(), clusterHost: new Set() };
   private nextRri = 1;
   private clueIndex = 0;
+  /** Started hosts whose name fits the clue field (< 32 bytes), rebuilt when the monitored set changes. */
+  private clueList: MonitoredHost[] = [];
   private seq = 1;
   private periodTimer?: TimerHandle;
   private periodDue?: number;
@@ -88,6 +95,7 @@ export class HbsAgent {
   private lastSmHeartbeat: number;
   private running = false;
   private readonly lockedFile: string;
+  private readonly thresholds: Thresholds;
   /** Counters for the bench and tests: requests sent, responses matched, per network. */
   readonly stats = { requests: 0, responses: 0, periods: 0, badDatagrams: 0 };
 
@@ -102,6 +110,13 @@ export class HbsAgent {
     this.view = new ClusterView(this.controller, options.config.heartbeat.periodMs);
     this.lastSmHeartbeat = this.clock.now();
     this.lockedFile = nodePaths(options.config.root).nodeLocked;
+    const hb = options.config.heartbeat;
+    this.thresholds = {
+      minor: Math.min(hb.minorThreshold, hb.degradeThreshold), // minor is clamped to <= degrade
+      degrade: hb.degradeThreshold,
+      failure: hb.failureThreshold,
+      failureAction: hb.failureAction,
+    };
   }
 
   get periodMs(): number {
@@ -200,6 +215,7 @@ export class HbsAgent {
         const active = cmd.hostname === this.hostname;
         if (active !== this.active) this.log.info({ active }, active ? "this controller is active" : "this controller is inactive");
         this.active = active;
+        for (const h of this.hosts.values()) for (const n of HBS_NETWORKS) h.ctx[n].active = active;
         return;
       }
     }
@@ -215,8 +231,11 @@ export class HbsAgent {
       monitor: { mgmt: false, clusterHost: false },
       state: { mgmt: freshPulseState(), clusterHost: freshPulseState() },
       pmond: { missing: 0, degraded: false },
+      label: { mgmt: `${host.hostname} ${HBS_IFACE_LABEL.mgmt}`, clusterHost: `${host.hostname} ${HBS_IFACE_LABEL.clusterHost}` },
+      ctx: { mgmt: this.missContext(host, "mgmt"), clusterHost: this.missContext(host, "clusterHost") },
     };
     m.host = host;
+    m.ctx = { mgmt: this.missContext(host, "mgmt"), clusterHost: this.missContext(host, "clusterHost") };
     this.hosts.set(host.hostname, m);
     this.byAddress.mgmt.set(host.mgmtIp, m);
     if (host.clusterHostIp) this.byAddress.clusterHost.set(host.clusterHostIp, m);
@@ -288,6 +307,7 @@ export class HbsAgent {
     }
     this.view.peerEnabled = peer;
     this.view.setMonitored(count, storage0);
+    this.clueList = [...this.hosts.values()].filter((m) => m.started && Buffer.byteLength(m.host.hostname, "latin1") < HBS_CLUE_MAX);
   }
 
   private onCommand(data: Buffer, from: string): void {
@@ -383,7 +403,7 @@ export class HbsAgent {
 
   /** One clue host per request, in rotation (the client caches the RRI it is given). */
   private nextClue(): MonitoredHost | undefined {
-    const list = [...this.hosts.values()].filter((m) => m.started && Buffer.byteLength(m.host.hostname, "latin1") < HBS_CLUE_MAX);
+    const list = this.clueList;
     if (!list.length) return undefined;
     this.clueIndex = (this.clueIndex + 1) % list.length;
     return list[this.clueIndex];
@@ -407,9 +427,8 @@ export class HbsAgent {
     }
     if (!m.monitor[network] || p.seq !== this.seq || !this.expected[network].delete(m)) return;
     this.stats.responses++;
-    const label = `${m.host.hostname} ${HBS_IFACE_LABEL[network]}`;
     if (network === "mgmt") this.managePulseFlags(m, p.flags);
-    this.apply$(m, network, pulseReceived(m.state[network], this.missContext(m, network), label));
+    this.apply$(m, network, pulseReceived(m.state[network], m.ctx[network], m.label[network]));
     if (p.cluster) this.view.savePeer(p.cluster);
   }
 
@@ -429,20 +448,11 @@ export class HbsAgent {
     }
   }
 
-  private missContext(m: MonitoredHost, network: HbsNetwork): MissContext {
+  private missContext(host: HeartbeatHost, network: HbsNetwork): MissContext {
     const hb = this.cfg.heartbeat;
     const degradeOnly =
-      network === "clusterHost" && ((this.cfg.system.type === "standard" && (m.host.nodeType & CONTROLLER_TYPE) !== 0) || hb.clusterHostDegradeOnly);
-    return {
-      thresholds: {
-        minor: Math.min(hb.minorThreshold, hb.degradeThreshold), // minor is clamped to <= degrade
-        degrade: hb.degradeThreshold,
-        failure: hb.failureThreshold,
-        failureAction: hb.failureAction,
-      },
-      active: this.active,
-      degradeOnly,
-    };
+      network === "clusterHost" && ((this.cfg.system.type === "standard" && (host.nodeType & CONTROLLER_TYPE) !== 0) || hb.clusterHostDegradeOnly);
+    return { thresholds: this.thresholds, active: this.active, degradeOnly };
   }
 
   private apply$(m: MonitoredHost, network: HbsNetwork, out: MissOutcome): void {
@@ -464,7 +474,7 @@ export class HbsAgent {
       this.expected[n].clear();
       for (const m of lost) {
         if (m.host.hostname === "storage-0") storage0Responding = false;
-        this.apply$(m, n, pulseMissed(m.state[n], n, this.missContext(m, n), `${m.host.hostname} ${HBS_IFACE_LABEL[n]}`));
+        this.apply$(m, n, pulseMissed(m.state[n], n, m.ctx[n], m.label[n]));
       }
       if (!this.locked) this.view.update(n, lost.length, storage0Responding, smOk);
     }

@@ -98,10 +98,16 @@ export function pulseMissed(state: NetworkPulseState, network: HbsNetwork, ctx: 
   return out;
 }
 
+/** The outcome of the common case (nothing to report), shared so the hot path allocates nothing. */
+const NOTHING: MissOutcome = Object.freeze({ events: Object.freeze([]) as unknown as HeartbeatEvent["kind"][] });
+
 /** A sequence-matched response arrived from this host on this network. */
 export function pulseReceived(state: NetworkPulseState, ctx: MissContext, label: string): MissOutcome {
-  const out: MissOutcome = { events: [] };
   state.b2bPulses++;
+  // Hot path: a healthy host that has been answering for a while.
+  if (state.b2bPulses > ctx.thresholds.failure && state.b2bMisses === 0 && !state.failure && !state.degrade && !state.minor && state.alarm === "clear")
+    return NOTHING;
+  const out: MissOutcome = { events: [] };
   if (state.b2bPulses === ctx.thresholds.failure) out.change = `${label} heartbeat pass`;
   else if (state.b2bPulses === 1) out.change = `${label} heartbeat start`;
   if (state.failure) {

@@ -176,20 +176,24 @@ export async function runRvmc(target: RvmcTarget, timing: RvmcTiming, deps: Rvmc
       return { status: "ok", attempts: r.attempts, detail: inserted ? `holds ${r.value.image ?? "an image"}` : "empty" };
     });
 
+    /** Eject, then poll until the media reads empty; a round whose polls run out ejects again (10 rounds). */
     const ejectAndWait = async (): Promise<number> => {
-      let rounds = 0;
-      for (; rounds < MAX_EJECTS; rounds++) {
+      for (let round = 1; round <= MAX_EJECTS; round++) {
         // An eject the BMC refuses (the original accepts 400/403/404) still counts if the media reads empty.
         await media.eject().catch((err: unknown) => {
           if (describe(err).code === "auth") throw err;
         });
-        const s = await run.until(
-          "eject",
-          () => media.status(),
-          (x) => !x.inserted,
-          "the media still reads inserted after eject",
-        );
-        if (!s.inserted) return rounds + 1;
+        try {
+          await run.until(
+            "eject",
+            () => media.status(),
+            (x) => !x.inserted,
+            "the media still reads inserted after eject",
+          );
+          return round;
+        } catch (err) {
+          if (!(err instanceof StepFailure) || err.code !== "timeout") throw err;
+        }
       }
       throw new StepFailure("eject", "timeout", `[timeout] media still inserted after ${MAX_EJECTS} ejects`, MAX_EJECTS);
     };
