@@ -55,7 +55,19 @@ test("REST: hosts CRUD and actions; mutations need the token; errors are JSON wi
   await rejects(t, anon.request("GET", "/v1/hosts/nobody"), 404, "no host named 'nobody'");
   await rejects(t, anon.request("GET", "/v2/things"), 404, /no such resource/);
   await rejects(t, api.request("PATCH", "/v1/hosts/worker-0", { action: "launch-missiles" }), 409, "unsupported action 'launch-missiles'");
-  await rejects(t, api.request("PATCH", "/v1/hosts/worker-0", { nope: 1 }), 400, /body must be/);
+  await rejects(t, api.request("PATCH", "/v1/hosts/worker-0", { nope: 1 }), 400, /^cannot modify nope \(modifiable: mgmtIp/);
+  await rejects(
+    t,
+    api.request("PATCH", "/v1/hosts/worker-0", { action: "lock", administrative: "unlocked" }),
+    400,
+    'an action request is {"action": "<action>"}',
+  );
+  await rejects(t, api.request("PATCH", "/v1/hosts/worker-0", { mgmtMac: "nope" }), 400, "mgmtMac: six colon-separated hex octets");
+  const modified = await api.request<{ host: { bmc: { type: string; address: string } } }>("PATCH", "/v1/hosts/worker-0", {
+    bmc: { type: "fake", address: "10.0.0.9", username: "admin", secretRef: "/nonexistent" },
+  });
+  t.deepEqual(modified.host.bmc, { type: "fake", address: "10.0.0.9", username: "admin", secretRef: "/nonexistent" });
+  await rejects(t, api.request("PATCH", "/v1/hosts/nobody", { mgmtIp: "10.0.0.1" }), 404, "no host named 'nobody'");
   // Raw bad JSON and an oversized body.
   const bad = await fetch(`${url}/v1/hosts`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: "{not json" });
   t.is(bad.status, 400);

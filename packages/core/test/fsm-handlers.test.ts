@@ -120,14 +120,19 @@ test("auto-recovery threshold reached: after 3 goenabled failures the host stays
   await r.stop();
 });
 
-test("reset ACK missing: 5 unanswered reboot requests, then a BMC reset after bmc_reset_delay", async (t) => {
+test("reset ACK missing: a hung host ignores 5 reboot requests; the BMC resets it after bmc_reset_delay", async (t) => {
   const r = await rig();
   r.host("worker-0", { administrative: "unlocked", bmc: true });
   const h = r.fabric.host("worker-0");
-  h.ackCommands = false;
   const machine = r.bmcFabric.machine("10.0.0.1");
-  t.true(await r.until(() => machine.actions.includes("reset"), 20 * MIN), r.get("worker-0").task);
-  h.ackCommands = true;
+  // Hung: no ACKs, no mtcAlive, only its BMC still answers.
+  r.fabric.kill("worker-0");
+  t.true(await r.until(() => h.attempts.filter((c) => c === "reboot").length === 5, 10 * MIN));
+  const fifth = r.clock.now();
+  t.true(await r.until(() => machine.actions.includes("reset"), 10 * MIN), r.get("worker-0").task);
+  const waited = r.clock.now() - fifth;
+  t.true(waited >= 250_000 && waited <= 265_000, `BMC reset ${waited} ms after the fifth reboot request (bmc_reset_delay - 5 x 10 s)`);
+  t.is(h.attempts.filter((c) => c === "reboot").length, 5, "exactly five reboot requests before the reset");
   t.true(await r.until(() => r.state("worker-0") === "unlocked-enabled-available", 20 * MIN), r.state("worker-0"));
   await r.stop();
 });

@@ -187,6 +187,27 @@ export class MtcAgent {
     return { ok: true, host: this.view(c) };
   }
 
+  /**
+   * Modify a host's provisioning (sysinv "modify"): addresses, MAC, BMC. Admin state changes go through
+   * actions only. The BMC driver is re-created on the next use (the cache is keyed by the provisioning).
+   */
+  modifyHost(hostname: string, fields: Record<string, unknown>): { ok: true; host: HostView } | { ok: false; reason: string; notFound?: true } {
+    const c = this.scheduler.hosts.get(hostname);
+    if (!c) return { ok: false, reason: `no host named '${hostname}'`, notFound: true };
+    const allowed = ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc"];
+    const unknown = Object.keys(fields).filter((k) => !allowed.includes(k));
+    if (unknown.length) return { ok: false, reason: `cannot modify ${unknown.join(", ")} (modifiable: ${allowed.join(", ")}; use an action for admin state)` };
+    const merged = { hostname, personality: c.rec.personality, ...fields };
+    const reason = validateNewHost(merged as Partial<NewHost>);
+    if (reason) return { ok: false, reason };
+    const next = { ...c.rec, ...(fields as Partial<HostRecord>) };
+    if (typeof next.mgmtMac === "string") next.mgmtMac = next.mgmtMac.toLowerCase();
+    c.rec = next;
+    this.dirty.add(hostname);
+    this.alarms.log("200.021", hostname, `${hostname} modified: ${Object.keys(fields).join(", ")}`);
+    return { ok: true, host: this.view(c) };
+  }
+
   action(hostname: string, action: string): ActionVerdict | { ok: false; reason: string; notFound: true } {
     const c = this.scheduler.hosts.get(hostname);
     if (!c) return { ok: false, reason: `no host named '${hostname}'`, notFound: true };

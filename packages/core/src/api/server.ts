@@ -99,9 +99,17 @@ export class ApiServer {
     }
     if (!name) throw new HttpError(405, `${method} is not supported on /v1/hosts`);
     if (method === "PATCH") {
-      const body = await readJson(req);
-      const action = (body as { action?: unknown }).action;
-      if (typeof action !== "string" || action.length > 32) throw new HttpError(400, 'body must be {"action": "<action>"}');
+      const body = (await readJson(req)) as Record<string, unknown>;
+      if (!("action" in body)) {
+        // A modify of provisioning fields (addresses, MAC, BMC).
+        const r = this.o.agent.modifyHost(name, body);
+        if (!r.ok) throw new HttpError(r.notFound ? 404 : 400, r.reason);
+        send(res, 200, { status: "pass", host: r.host });
+        return;
+      }
+      const action = body.action;
+      if (typeof action !== "string" || action.length > 32 || Object.keys(body).length > 1)
+        throw new HttpError(400, 'an action request is {"action": "<action>"}');
       this.act(res, name, action);
       return;
     }

@@ -45,11 +45,13 @@ export const enableHandler: HandlerDef<HostCtx> = {
         else if (a === "not-installed") avail = "offline";
         if (c.rec.administrative === "locked") c.setState({ admin: "unlocked" });
         c.setState({ oper: "disabled", avail: avail as "failed" });
-        if (!c.isSelf) smNotify(c, "disabled");
         c.setTask("Enabling");
+        // The controller this agent runs on is not reset by itself: open the gate and go straight to its tests.
+        if (c.isSelf) return goto("INTEST_START");
+        smNotify(c, "disabled");
         return goto("HEARTBEAT_STOP_CMD");
       },
-      next: [["HEARTBEAT_STOP_CMD"], ["SELF_UNLOCK", "self unlock"], [END, "auto-recovery disabled"]],
+      next: [["HEARTBEAT_STOP_CMD"], ["SELF_UNLOCK", "self unlock"], ["INTEST_START", "self (no reset)"], [END, "auto-recovery disabled"]],
     },
     {
       name: "SELF_UNLOCK",
@@ -60,10 +62,20 @@ export const enableHandler: HandlerDef<HostCtx> = {
         c.setTask("Unlocking, please stand-by while the system gracefully reboots");
         c.send("unlocked", { expectAck: false });
         c.send("lazyReboot", { parms: [c.cfg.timeouts.lazyReboot], expectAck: false });
-        c.setAction("none");
-        return done("pass");
+        return goto("SELF_UNLOCK_WAIT");
       },
-      next: [[END, "lazy reboot issued"]],
+      next: [["SELF_UNLOCK_WAIT", "lazy reboot issued"]],
+    },
+    {
+      name: "SELF_UNLOCK_WAIT",
+      // This agent goes down with the reboot; if it is still here after the lazy delay and the failsafe, try again.
+      timeoutMs: (c) => (c.cfg.timeouts.lazyReboot + c.cfg.timeouts.failsafeShutdown) * SEC,
+      run: () => stay,
+      onTimeout: (c) => {
+        c.send("lazyReboot", { parms: [c.cfg.timeouts.lazyReboot], expectAck: false });
+        return goto("SELF_UNLOCK_WAIT");
+      },
+      next: [["SELF_UNLOCK_WAIT", "still up: lazy reboot again"]],
     },
     {
       name: "HEARTBEAT_STOP_CMD",

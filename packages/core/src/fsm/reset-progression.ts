@@ -80,7 +80,8 @@ export const resetProgression: HandlerDef<HostCtx> = {
       run: (c) => {
         // Cancel the reset when the host came back by itself: online, fresh uptime, mtcAlive on every network.
         const since = rp(c).resetSince;
-        const fresh = c.alive && c.alive.at >= since && c.alive.uptime < 300;
+        // The mtcAlive gate is closed during an enable's progression, so look at what arrived regardless of it.
+        const fresh = c.rec.uptime < 300 && (c.aliveAt.get("mgmt") ?? 0) >= since;
         const nets = (["mgmt", "clusterHost", "pxeboot"] as const).filter((n) => n === "mgmt" || (n === "clusterHost" ? c.rec.clusterHostIp : c.rec.pxebootIp));
         if (fresh && nets.every((n) => (c.aliveAt.get(n) ?? 0) >= since)) {
           c.env.log.info({ host: c.name }, "host is back; BMC reset cancelled");

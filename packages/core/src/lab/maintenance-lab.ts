@@ -46,6 +46,8 @@ export interface MaintenanceLabOptions {
   bootS?: number;
   /** Serve the REST API on this loopback port (0 = any free port). */
   apiPort?: number;
+  /** End as soon as every --do step ran and the hosts stay settled (no action, none failed, machines up). */
+  settle?: boolean;
   /** Log level of the lab and its hosts (JSON lines on stdout); default error, so --json output stays clean. */
   logLevel?: "warn" | "info" | "debug" | "error";
 }
@@ -60,6 +62,8 @@ export interface LabHostResult {
   task: string;
   root: string;
   machine: "up" | "booting" | "off" | "dead";
+  /** How many times the machine booted (its host process started). */
+  boots: number;
 }
 
 export interface LabResult {
@@ -68,6 +72,10 @@ export interface LabResult {
   alarms: ActiveAlarm[];
   /** Every state change (the 200.022 log), in lab seconds. */
   history: Array<{ atS: number; host: string; text: string }>;
+  /** Lab second at which every host was first unlocked-enabled-available. */
+  readyAtS?: number;
+  /** Lab seconds the run lasted. */
+  elapsedS: number;
   api?: string;
 }
 
@@ -81,6 +89,7 @@ interface Machine {
   proc: ChildProcess | undefined;
   state: "up" | "booting" | "off" | "dead";
   bootTimer: TimerHandle | undefined;
+  boots: number;
 }
 
 async function freePorts(n: number): Promise<number[]> {
@@ -155,6 +164,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       proc: undefined,
       state: "off",
       bootTimer: undefined,
+      boots: 0,
     };
   });
   const byName = new Map(machines.map((m) => [m.hostname, m]));
@@ -186,6 +196,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     const proc = fork(HOST_ENTRY, ["--lab-host", JSON.stringify(args)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
     m.proc = proc;
     m.state = "up";
+    m.boots++;
     proc.once("exit", (code) => {
       if (m.proc !== proc) return;
       m.proc = undefined;
@@ -295,22 +306,41 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   const bound = await api.start();
 
   // --- the scenario ------------------------------------------------------------------------------
-  for (const step of o.steps) {
-    clock.setTimeout(() => {
-      const m = byName.get(step.host);
-      if (!m) {
-        log.error({ host: step.host }, "lab --do: no such host");
-        return;
-      }
-      if (step.action === "kill") halt(m, "dead");
-      else if (step.action === "revive") {
-        if (m.state === "dead" || m.state === "off") boot(m);
-      } else {
-        const r = agent.action(step.host, step.action);
-        if (!r.ok) log.warn({ host: step.host, action: step.action, reason: r.reason }, "lab --do: action refused");
-      }
-    }, step.atS * 1000);
-  }
+  let pending = o.steps.length;
+  const apply = (step: LabStep) => {
+    pending--;
+    const m = byName.get(step.host);
+    if (!m) {
+      log.error({ host: step.host }, "lab --do: no such host");
+      return;
+    }
+    if (step.action === "kill") halt(m, "dead");
+    else if (step.action === "revive") {
+      if (m.state === "dead" || m.state === "off") boot(m);
+    } else {
+      const r = agent.action(step.host, step.action);
+      if (!r.ok) log.warn({ host: step.host, action: step.action, reason: r.reason }, "lab --do: action refused");
+    }
+  };
+  for (const step of o.steps) if (!step.afterReady) clock.setTimeout(() => apply(step), step.atS * 1000);
+  let readyAt: number | undefined;
+  const allEnabled = () =>
+    agent.hosts().every((h) => h.administrative === "unlocked" && h.operational === "enabled" && h.availability === "available" && h.action === "none");
+  const settled = () => agent.hosts().every((h) => h.action === "none" && h.availability !== "failed" && !h.handler) && machines.every((m) => m.state === "up");
+  let settledSince: number | undefined;
+  let finish: (() => void) | undefined;
+  // Watch in real time: the first moment every host is in service starts the ready+T steps; with
+  // --settle, the lab ends once every step ran and the hosts stayed settled for a while.
+  const watcher = setInterval(() => {
+    if (readyAt === undefined && allEnabled()) {
+      readyAt = clock.now();
+      for (const step of o.steps) if (step.afterReady) clock.setTimeout(() => apply(step), step.atS * 1000);
+    }
+    if (!o.settle || pending > 0 || readyAt === undefined) return;
+    if (!settled()) settledSince = undefined;
+    else if (settledSince === undefined) settledSince = Date.now();
+    else if (Date.now() - settledSince >= Math.max(3_000, 20_000 / o.speed)) finish?.();
+  }, 100);
 
   const results = (): LabHostResult[] =>
     agent.hosts().map((h) => ({
@@ -323,6 +353,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       task: h.task,
       root: byName.get(h.hostname)?.root ?? "",
       machine: byName.get(h.hostname)?.state ?? "dead",
+      boots: byName.get(h.hostname)?.boots ?? 0,
     }));
   const tty = "isTTY" in o.out && (o.out as NodeJS.WriteStream).isTTY;
   const draw = () => {
@@ -335,8 +366,10 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   const drawTimer = setInterval(draw, 500);
   await new Promise<void>((resolve) => {
     const timer = o.durationS > 0 ? setTimeout(done, o.durationS * 1000) : undefined;
+    finish = done;
     function done() {
       clearTimeout(timer);
+      clearInterval(watcher);
       process.off("SIGINT", done);
       process.off("SIGTERM", done);
       resolve();
@@ -352,6 +385,8 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     hosts,
     alarms: [...alarms.active()],
     history,
+    ...(readyAt !== undefined ? { readyAtS: Math.round((readyAt - started) / 100) / 10 } : {}),
+    elapsedS: Math.round((clock.now() - started) / 100) / 10,
     api: `http://127.0.0.1:${bound.port}`,
   };
   stopping = true;

@@ -33,6 +33,8 @@ export class FakeHost {
   nodeLocked = false;
   nodeLockedPersist = false;
   readonly commands: HostCommand[] = [];
+  /** Every command sent to the host, answered or not. */
+  readonly attempts: HostCommand[] = [];
   seq = 0;
   aliveTimer: TimerHandle | undefined;
   bootTimer: TimerHandle | undefined;
@@ -95,6 +97,7 @@ export class FakeFabric implements HostMessaging, HeartbeatControl {
     const h = this.hosts.get(hostname);
     const expectAck = options.expectAck ?? true;
     const timeout = options.timeoutMs ?? 10_000;
+    h?.attempts.push(cmd);
     if (!h?.up || !h.ackCommands) {
       if (!expectAck) return undefined;
       await this.clock.sleep(timeout);

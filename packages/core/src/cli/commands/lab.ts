@@ -19,7 +19,7 @@ export function labCommand(program: Command): void {
     .option("--boot <s>", "lab seconds a simulated boot takes", numberOption("--boot", 1, 3600), 30)
     .option(
       "--do <T:ACTION HOST>",
-      "apply ACTION to HOST at lab time T seconds (repeatable): lock, unlock, force-lock, reboot, reset, power-off, power-on, reinstall, swact, kill, revive",
+      "apply ACTION to HOST at lab time T seconds, or T seconds after every host is first enabled with ready+T (repeatable): lock, unlock, force-lock, reboot, reset, power-off, power-on, reinstall, swact, kill, revive",
       (value: string, prev: LabStep[]) => {
         try {
           return [...prev, parseLabStep(value)];
@@ -30,6 +30,7 @@ export function labCommand(program: Command): void {
       [] as LabStep[],
     )
     .option("--api-port <port>", "serve the REST API on this loopback port (default: any free port)", intOption("--api-port", 0, 65535), 0)
+    .option("--settle", "end early, once every --do step ran and the hosts stay settled (--duration is then the limit)")
     .option("--json", "print the final host states, the active alarms and the state history as JSON instead of a live table")
     .option("--keep", "keep the per-host root directories")
     .option("--log-level <level>", "lab and host log level (JSON lines): error, warn, info, debug", "error")
@@ -45,6 +46,7 @@ export function labCommand(program: Command): void {
         apiPort: number;
         json?: boolean;
         keep?: boolean;
+        settle?: boolean;
         logLevel: string;
       }) => {
         if (!["error", "warn", "info", "debug"].includes(opts.logLevel))
@@ -64,6 +66,7 @@ export function labCommand(program: Command): void {
           steps: opts.do,
           apiPort: opts.apiPort,
           json: Boolean(opts.json),
+          settle: Boolean(opts.settle),
           keep: Boolean(opts.keep),
           logLevel: opts.logLevel as "error",
           out: process.stdout,
