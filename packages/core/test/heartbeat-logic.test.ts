@@ -13,6 +13,7 @@ import {
   pulseMissed,
   pulseReceived,
 } from "../src/heartbeat/miss-counting.js";
+import { clusterRows, formatClusterView } from "../src/heartbeat/sm-query.js";
 import { historyInOrder } from "../src/wire/cluster-vault.js";
 import { encodeMtcMessage, mtcMessage, Signature } from "../src/wire/mtc-message.js";
 
@@ -256,4 +257,25 @@ test("hbs commands: hostile fields are refused with a reason", (t) => {
   t.regex((decodeHbsCommand(cmd('{"hostname":"w1"}', 0x12345678)) as { reason: string }).reason, /unknown hbs command/);
   const wrongSig = encodeMtcMessage(mtcMessage({ signature: Signature.cmdReq, cmd: 0x11110014, ver: 2, buf: '{"hostname":"w1"}' }));
   t.regex((decodeHbsCommand(wrongSig) as { reason: string }).reason, /not an hbs command/);
+});
+
+test("formatClusterView: one line per controller and network, enabled:responding oldest first, flags spelled out", (t) => {
+  const v = new ClusterView(0, 100);
+  v.setMonitored(5, true);
+  v.update("mgmt", 0, true, true);
+  v.update("mgmt", 1, true, false);
+  v.update("clusterHost", 0, true, true);
+  const text = formatClusterView(v.snapshot());
+  t.is(
+    text,
+    [
+      "cluster vault v1.0 period 100 ms, storage-0 enabled",
+      "controller-0 mgmt         5:5 5:4  (sm-heartbeat-fail, storage-0 ok)",
+      "controller-0 cluster-host 5:5  (storage-0 ok)",
+    ].join("\n"),
+  );
+  t.deepEqual(
+    clusterRows(v.snapshot()).map((r) => r.entries.length),
+    [2, 1],
+  );
 });

@@ -4,6 +4,9 @@
  * The multicast path and real link cuts are in test/src/heartbeat-netns.test.ts.
  */
 import { createSocket } from "node:dgram";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import test from "ava";
 import type { HeartbeatEvent } from "../src/agent/ports.js";
 import { SystemClock } from "../src/clock/system-clock.js";
@@ -59,13 +62,14 @@ test.serial("two hbsAgents, five hbsClients and the mtcAgent control over loopba
     { smServer: await freePort(), smClient: await freePort() },
     { smServer: await freePort(), smClient: await freePort() },
   ];
+  const roots = HOSTS.map((h) => mkdtempSync(join(tmpdir(), `metal-hb-${h.hostname}-`)));
   const cfgFor = (h: (typeof HOSTS)[number], extra: Partial<MetalConfig["heartbeat"]> = {}, sm = smPorts[0]!): MetalConfig =>
     defaultConfig({
       node: { hostname: h.hostname, subfunctions: [h.nodeType === 1 ? "controller" : "worker"] },
       networks: { mgmt: { address: mgmt(h.last), controller: "127.0.66.100" }, clusterHost: { address: clstr(h.last) } },
       ports: { ...ports, ...sm },
       heartbeat: { mode: "unicast", clientPmondFlag: "always", ...extra },
-      root: "/nonexistent-metal-root",
+      root: roots[HOSTS.indexOf(h)]!,
     });
 
   const alarms = [new MtcalarmRelay(clock), new MtcalarmRelay(clock)];
@@ -201,6 +205,17 @@ test.serial("two hbsAgents, five hbsClients and the mtcAgent control over loopba
   await waitFor("the pmond raise for worker-2", () => events.some((e) => e.kind === "pmondRaise" && e.hostname === "worker-2"), 30_000);
   t.truthy(alarms[0]!.active().find((a) => a.id === "200.006" && a.hostname === "worker-2" && a.entity === "pmond"));
   t.false(events.some((e) => e.kind === "pmondRaise" && e.hostname !== "worker-2"));
+
+  // controller-1 locked (/var/run/.node_locked): its history is cleared and stays frozen; unlocked, it comes back.
+  const locked = join(roots[1]!, "var/run/.node_locked");
+  mkdirSync(join(roots[1]!, "var/run"), { recursive: true });
+  writeFileSync(locked, "");
+  const own1 = () => agents[1]!.clusterVault().histories.filter((h) => h.controller === 1);
+  await waitFor("controller-1's history cleared while locked", () => own1().length === 0);
+  await new Promise((r) => setTimeout(r, 500));
+  t.is(own1().length, 0, "frozen: nothing appended while locked");
+  rmSync(locked);
+  await waitFor("controller-1's history back after unlock", () => own1().length === 2);
 
   // A stopped host is no longer expected; a deleted host's alarms are gone.
   control.stopHost("worker-2");

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { bmcSchema, hwmonSchema } from "./bmc-schema.js";
 
 /**
  * The one metal config file (YAML or JSON). Defaults are the reference's shipped values
@@ -315,6 +316,8 @@ export const configSchema = z
       .strict()
       .default({ level: "info", pretty: false }),
     guest: guestSchema.default(guestSchema.parse({})),
+    bmc: bmcSchema.default(bmcSchema.parse({})),
+    hwmon: hwmonSchema.default(hwmonSchema.parse({})),
     plugins: z
       .object({
         /** Look for plugins in the workspace and node_modules. */

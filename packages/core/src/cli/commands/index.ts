@@ -1,8 +1,10 @@
 import type { Command } from "commander";
 import { agentCommand } from "./agent.js";
 import { alarmListCommand } from "./alarm-list.js";
+import { bmcCommand } from "./bmc.js";
 import { clientCommand } from "./client.js";
 import { configCommand } from "./config.js";
+import { consoleCommand } from "./console.js";
 import { fsmCommand } from "./fsm.js";
 import { hbsCommand } from "./hbs.js";
 import { hostAddCommand } from "./host-add.js";
@@ -44,4 +46,6 @@ export const coreCommands: ReadonlyArray<(program: Command) => void> = [
   hostDeleteCommand,
   alarmListCommand,
   fsmCommand,
+  bmcCommand,
+  consoleCommand,
 ];

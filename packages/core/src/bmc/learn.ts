@@ -1,0 +1,90 @@
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import type { HostRecord, InventoryStore } from "../inventory/store.js";
+import type { BmcTarget } from "../plugin-api/bmc.js";
+
+export type LearnedProtocol = "redfish" | "ipmi";
+
+export interface LearnResult {
+  protocol: LearnedProtocol;
+  /** One line: why this protocol was chosen (printed by `metal bmc learn`). */
+  reason: string;
+  redfishVersion?: string;
+}
+
+/** Reference §6.1 redfishUtil_is_supported: RedfishVersion parses to major ≥ 1 (and minor ≥ 0). */
+export function redfishVersionSupported(v: unknown): boolean {
+  if (typeof v !== "string") return false;
+  const m = /^(\d+)\.(\d+)/.exec(v.trim());
+  return !!m && Number(m[1]) >= 1 && Number(m[2]) >= 0;
+}
+
+function getJson(url: URL, target: BmcTarget, timeoutMs: number): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const lib = url.protocol === "https:" ? https : http;
+    const req = lib.request(
+      url,
+      {
+        method: "GET",
+        headers: { Accept: "application/json" },
+        timeout: timeoutMs,
+        ...(url.protocol === "https:" ? { rejectUnauthorized: !target.insecure, ...(target.caFile ? { ca: readFileSync(target.caFile) } : {}) } : {}),
+      },
+      (res) => {
+        let text = "";
+        let size = 0;
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          size += c.length;
+          if (size > 1_000_000) req.destroy(new Error("service root larger than 1 MB"));
+          else text += c;
+        });
+        res.on("end", () => {
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/**
+ * Protocol learning for bm_type dynamic (reference §6.1): query the Redfish service root; a RedfishVersion
+ * of 1.0 or later means redfish, anything else (no answer, an error, no version) means ipmi.
+ * The service root needs no credentials, so learning never risks a lockout with a wrong password.
+ */
+export async function learnProtocol(target: BmcTarget, opts: { scheme?: "http" | "https"; timeoutMs?: number } = {}): Promise<LearnResult> {
+  const scheme = opts.scheme ?? (target.options?.scheme === "http" ? "http" : "https");
+  const host = target.address.includes(":") && !target.address.startsWith("[") ? `[${target.address}]` : target.address;
+  const url = new URL(`${scheme}://${host}${target.port ? `:${target.port}` : ""}/redfish/v1/`);
+  try {
+    const { status, body } = await getJson(url, target, opts.timeoutMs ?? target.timeoutMs ?? 10_000);
+    const version = (body as { RedfishVersion?: unknown } | undefined)?.RedfishVersion;
+    if (status === 200 && redfishVersionSupported(version)) {
+      return { protocol: "redfish", reason: `${url} answered RedfishVersion ${String(version)}`, redfishVersion: String(version) };
+    }
+    if (status !== 200) return { protocol: "ipmi", reason: `${url} answered HTTP ${status}; defaulting to ipmi` };
+    return { protocol: "ipmi", reason: `${url} has no supported RedfishVersion (${version === undefined ? "none" : String(version)}); defaulting to ipmi` };
+  } catch (err) {
+    return { protocol: "ipmi", reason: `no Redfish service at ${url} (${(err as Error).message}); defaulting to ipmi` };
+  }
+}
+
+/** Persist the learned protocol with the host (bmc.learned, and mtce_info bmc_protocol as the reference stores it). */
+export async function persistLearned(store: InventoryStore, hostname: string, result: LearnResult): Promise<HostRecord> {
+  const host = (await store.load()).find((h) => h.hostname === hostname);
+  if (!host) throw new Error(`unknown host '${hostname}'`);
+  if (!host.bmc) throw new Error(`host '${hostname}' has no BMC provisioned`);
+  const updated: HostRecord = { ...host, bmc: { ...host.bmc, learned: result.protocol }, mtceInfo: { ...host.mtceInfo, bmc_protocol: result.protocol } };
+  await store.save(updated);
+  return updated;
+}

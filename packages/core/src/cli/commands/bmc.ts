@@ -1,0 +1,82 @@
+import type { Command } from "commander";
+import { requireCapability } from "../../di/bmc-registry.js";
+import type { PowerAction, SensorReading } from "../../plugin-api/bmc.js";
+import { type BmcCliOptions, openBmc, runBounded, withBmcTarget } from "../bmc-target.js";
+import { CliError } from "../errors.js";
+
+const POWER_ACTIONS = ["status", "on", "off", "reset", "cycle"] as const;
+
+function print(opts: BmcCliOptions, json: unknown, text: string): void {
+  process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
+}
+
+function fmt(n: number | null | undefined): string {
+  return n === null || n === undefined ? "na" : String(n);
+}
+
+function sensorRow(r: SensorReading): string {
+  const t = r.thresholds ?? {};
+  return [
+    r.name.padEnd(20),
+    fmt(r.value).padStart(10),
+    r.unit.padEnd(10),
+    r.status.padEnd(3),
+    ...[t.lowerNonRecoverable, t.lowerCritical, t.lowerNonCritical, t.upperNonCritical, t.upperCritical, t.upperNonRecoverable].map((v) => fmt(v).padStart(8)),
+  ].join(" ");
+}
+
+/** `metal bmc power|info|sensors|learn`: talk to one BMC directly (the CLI contract scripts depend on). */
+export function bmcCommand(program: Command): void {
+  const bmc = program.command("bmc").description("talk to one BMC: power, info, sensors, protocol learning (ipmi | redfish | dynamic)");
+
+  withBmcTarget(bmc.command("power").description("power status|on|off|reset|cycle").argument("<action>", POWER_ACTIONS.join("|"))).action(
+    async (action: string, opts: BmcCliOptions) => {
+      if (!(POWER_ACTIONS as readonly string[]).includes(action)) throw new CliError(`power action must be ${POWER_ACTIONS.join(", ")} (got '${action}')`);
+      const s = await openBmc(opts);
+      const power = requireCapability(s.driver, "power");
+      if (action === "status") {
+        const state = await runBounded(s, "power status", () => power.status());
+        print(opts, { host: s.target.host, bmc: opts.bmc, protocol: s.protocol, power: state }, state);
+        return;
+      }
+      await runBounded(s, `power ${action}`, () => power.set(action as PowerAction));
+      print(opts, { host: s.target.host, bmc: opts.bmc, protocol: s.protocol, action, ok: true }, `power ${action}: done`);
+    },
+  );
+
+  withBmcTarget(bmc.command("info").description("manufacturer, model, serial, firmware, power state")).action(async (opts: BmcCliOptions) => {
+    const s = await openBmc(opts);
+    const info = await runBounded(s, "info", () => requireCapability(s.driver, "info").get());
+    const lines = [
+      `Protocol:      ${s.protocol}`,
+      `Manufacturer:  ${info.manufacturer}`,
+      `Model:         ${info.model}`,
+      `Serial:        ${info.serial}`,
+      `Firmware:      ${info.firmwareVersion}`,
+      `Power:         ${info.powerState ?? "unknown"}`,
+    ];
+    print(opts, { protocol: s.protocol, ...info }, lines.join("\n"));
+  });
+
+  withBmcTarget(bmc.command("sensors").description("sensor readings: name, reading, unit, status, thresholds")).action(async (opts: BmcCliOptions) => {
+    const s = await openBmc(opts);
+    const readings = await runBounded(s, "sensors", () => requireCapability(s.driver, "sensors").read());
+    const head = [
+      "name".padEnd(20),
+      "reading".padStart(10),
+      "unit".padEnd(10),
+      "st ",
+      ...["lnr", "lcr", "lnc", "unc", "ucr", "unr"].map((h) => h.padStart(8)),
+    ].join(" ");
+    print(opts, readings, [head, ...readings.map(sensorRow)].join("\n"));
+  });
+
+  withBmcTarget(bmc.command("learn").description("learn the protocol (Redfish service root with RedfishVersion >= 1.0, else IPMI) and say why")).action(
+    async (opts: BmcCliOptions) => {
+      const s = await openBmc({ ...opts, protocol: "dynamic" });
+      await s.close();
+      const learned = s.learned!;
+      print(opts, learned, `${learned.protocol}: ${learned.reason}`);
+    },
+  );
+}

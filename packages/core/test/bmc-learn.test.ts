@@ -1,0 +1,67 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import test from "ava";
+import { learnProtocol, persistLearned, redfishVersionSupported } from "../src/bmc/learn.js";
+import { secretFromString } from "../src/di/secret.js";
+import type { HostRecord, InventoryStore } from "../src/inventory/store.js";
+
+async function serve(handler: http.RequestListener): Promise<{ port: number; close: () => Promise<void> }> {
+  const s = http.createServer(handler);
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  return { port: (s.address() as AddressInfo).port, close: () => new Promise((r) => s.close(() => r())) };
+}
+
+const target = (port: number) => ({ host: "w", address: "127.0.0.1", port, username: "u", password: secretFromString("p"), options: { scheme: "http" } });
+
+test("RedfishVersion >= 1.0 is redfish; older, missing, errors and silence default to ipmi, each with its reason", async (t) => {
+  for (const [body, status, want, reason] of [
+    ['{"RedfishVersion":"1.6.0"}', 200, "redfish", /answered RedfishVersion 1\.6\.0/],
+    ['{"RedfishVersion":"0.9.5"}', 200, "ipmi", /no supported RedfishVersion \(0\.9\.5\)/],
+    ['{"Name":"x"}', 200, "ipmi", /no supported RedfishVersion \(none\)/],
+    ["not json", 200, "ipmi", /none/],
+    ['{"error":{}}', 404, "ipmi", /HTTP 404/],
+  ] as const) {
+    const srv = await serve((req, res) => {
+      t.is(req.headers.authorization, undefined, "learning never sends credentials");
+      res.writeHead(status, { "Content-Type": "application/json" });
+      res.end(body);
+    });
+    const r = await learnProtocol(target(srv.port));
+    await srv.close();
+    t.is(r.protocol, want, body);
+    t.regex(r.reason, reason);
+  }
+  const closed = await serve(() => {});
+  await closed.close();
+  const r = await learnProtocol(target(closed.port));
+  t.like(r, { protocol: "ipmi" });
+  t.regex(r.reason, /no Redfish service .*ECONNREFUSED/);
+});
+
+test("redfishVersionSupported parses major.minor", (t) => {
+  t.true(redfishVersionSupported("1.0.0"));
+  t.true(redfishVersionSupported("1.11"));
+  t.false(redfishVersionSupported("0.99.0"));
+  t.false(redfishVersionSupported(1.6));
+  t.false(redfishVersionSupported("v1"));
+});
+
+test("the learned protocol is persisted with the host", async (t) => {
+  const hosts = new Map<string, HostRecord>();
+  const store: InventoryStore = {
+    load: async () => [...hosts.values()],
+    save: async (h) => {
+      hosts.set(h.hostname, structuredClone(h));
+    },
+    remove: async (n) => {
+      hosts.delete(n);
+    },
+  };
+  const h = { hostname: "worker-2", bmc: { type: "dynamic", address: "10.0.0.9", username: "root" } } as HostRecord;
+  await store.save(h);
+  await persistLearned(store, "worker-2", { protocol: "redfish", reason: "x" });
+  const saved = (await store.load())[0]!;
+  t.is(saved.bmc?.learned, "redfish");
+  t.is(saved.mtceInfo?.bmc_protocol, "redfish");
+  await t.throwsAsync(persistLearned(store, "nobody", { protocol: "ipmi", reason: "x" }), { message: /unknown host/ });
+});
