@@ -175,3 +175,17 @@ test("critical-sensor power-cycle: off, 5 min cool-off countdown, on, back; afte
   t.is(r.get("controller-0").action, "none");
   await r.stop();
 });
+
+test("BMC access monitoring: unreachable for 2 minutes → 200.010 warning; reachable again → cleared", async (t) => {
+  const r = await rig();
+  r.host("worker-0", { bmc: true });
+  t.true(await r.until(() => r.get("worker-0").action === "none", 5 * MIN));
+  const m = r.bmcFabric.machine("10.0.0.1");
+  m.unreachable = true;
+  await r.clock.advance(60_000);
+  t.is(r.alarm("200.010", "worker-0"), undefined, "not before the alarm delay");
+  t.true(await r.until(() => r.alarm("200.010", "worker-0") === "warning", 5 * MIN));
+  m.unreachable = false;
+  t.true(await r.until(() => r.alarm("200.010", "worker-0") === undefined, 5 * MIN));
+  await r.stop();
+});
