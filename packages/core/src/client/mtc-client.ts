@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import { dirname } from "node:path";
 import { type NodePaths, nodePaths } from "../config/paths.js";
 import { type MetalConfig, messagingTimers } from "../config/schema.js";
@@ -206,7 +207,8 @@ export class MtcClient {
       hostname: this.deps.config.node.hostname,
       service: "mtcClient",
       ...(active ? { active_controller_pxeboot_address: active } : {}),
-      features: ["pxeboot_mtcAlive"],
+      // Only a client that sends pxeboot mtcAlives asks the agent to watch for them.
+      ...(this.endpoints.has("pxeboot") ? { features: ["pxeboot_mtcAlive"] } : {}),
     });
     const msg = mtcMessage({ signature: Signature.event, cmd: MtcEvent.MTC_EVENT_MONITOR_READY, ver: 2, buf });
     await this.sendTo("mgmt", encodeMtcMessage(msg), this.destinations("mgmt"));
@@ -353,9 +355,13 @@ export class MtcClient {
       const json = mtcJsonObject(msg);
       const info = json.ok ? json.value.pxebootInfo : undefined;
       if (info && typeof info === "object") {
-        for (const k of ["controller", "controller-0", "controller-1"]) {
-          const ip = (info as Record<string, unknown>)[k];
-          if (typeof ip === "string" && ip.length <= 64 && this.pxebootControllers.size < 4) this.pxebootControllers.add(ip);
+        // The latest pxebootInfo replaces the old one: after a swact the controllers' roles change.
+        const ips = ["controller", "controller-0", "controller-1"]
+          .map((k) => (info as Record<string, unknown>)[k])
+          .filter((ip): ip is string => typeof ip === "string" && isIP(ip) !== 0);
+        if (ips.length > 0) {
+          this.pxebootControllers.clear();
+          for (const ip of ips) this.pxebootControllers.add(ip);
         }
       }
     }
