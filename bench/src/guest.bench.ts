@@ -169,7 +169,14 @@ async function runGuestServer(
     };
     writeFileSync(join(root, "server.json"), JSON.stringify(cfg));
     child = spawn(process.execPath, [METAL_MAIN, "guest-server", "--config", join(root, "server.json"), "--channel-dir", dir], {
-      stdio: ["ignore", "ignore", "inherit"],
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (c: Buffer) => {
+      stderr = (stderr + c.toString()).slice(-4000);
+    });
+    child.once("exit", (code, signal) => {
+      if (code !== 0 && signal !== "SIGTERM" && signal !== "SIGKILL") process.stderr.write(`guest-server exited (${code ?? signal}): ${stderr}\n`);
     });
     const up = await waitUntil(() => guests.heartbeating() === instances, 120_000);
     if (!up) throw new Error(`only ${guests.heartbeating()}/${instances} guests heartbeating after 120 s`);

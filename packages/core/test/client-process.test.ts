@@ -18,6 +18,8 @@ test("a real client's mtcAlive flows on mgmt, cluster-host and pxeboot, with fla
       mkdirSync(join(paths.root, "etc/platform"), { recursive: true });
       writeFileSync(paths.initialConfigComplete, "");
       writeFileSync(paths.configPass, "");
+      mkdirSync(join(paths.root, "lab"), { recursive: true });
+      writeFileSync(join(paths.root, "lab", "luks-failed"), ""); // the lab machine's vault check fails
     },
   });
   const [m, c, x] = await Promise.all([p.waitFor(isAlive("mgmt")), p.waitFor(isAlive("clusterHost")), p.waitFor(isAlive("pxeboot"))]);
@@ -27,6 +29,7 @@ test("a real client's mtcAlive flows on mgmt, cluster-host and pxeboot, with fla
     t.is(a.health, 1);
     t.truthy(a.flags & MtcFlag.I_AM_CONFIGURED);
     t.truthy(a.flags & MtcFlag.I_AM_HEALTHY);
+    t.truthy(a.flags & MtcFlag.LUKS_VOL_FAILED);
     t.is(a.sequence, 1);
     t.is(a.personality, "worker");
   }

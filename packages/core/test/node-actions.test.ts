@@ -30,6 +30,10 @@ test("systemd NodeActions run systemctl, wipedisk and the SysRq trigger with fix
   ]);
   t.is(readFileSync(trigger, "utf8"), "b");
   t.true((await a.uptimeSeconds()) > 0);
+  // cryptsetup: a failing status is LUKS_VOL_FAILED.
+  writeFileSync(join(dir, "cryptsetup"), `#!/bin/sh\necho "cryptsetup $*" >> "${calls}"\nexit 4\n`, { mode: 0o755 });
+  t.true(await a.luksVaultFailed());
+  t.regex(readFileSync(calls, "utf8"), /cryptsetup status luks_encrypted_vault/);
 });
 
 test("a reboot command to a real lab client: ACK, then the host goes down with /var/run wiped", async (t) => {

@@ -152,7 +152,7 @@ test("guestServer + guestAgent + guest clients through socat ptys: enabled, vote
     "a graceful exit is not a loss",
   );
 
-  // socket deleted -> instance removed (the server's query answer no longer lists it)
+  // socket deleted -> instance removed (guestServer logs the removal)
   unlinkSync(join(qemu, `cgcs.heartbeat.${C}.sock`));
   t.true(await waitFor(() => procs.some((p) => p.output().includes(`"uuid":"${C}","msg":"guest instance removed"`)), 20_000), `removal\n${dump()}`);
 });

@@ -5,6 +5,7 @@ import { SystemClock } from "@metal/core/clock/index";
 import { defaultConfig } from "@metal/core/config/index";
 import { silentLogger } from "@metal/core/logging/index";
 import test from "ava";
+import fc from "fast-check";
 import { GuestServer } from "../src/server/guest-server.js";
 import { GuestCmd, GuestEvent } from "../src/udp/codes.js";
 import { UdpPeer, waitFor } from "./helpers/net.js";
@@ -117,4 +118,33 @@ test("a socket replaced in place (rename over it) is re-added and reconnected; a
   second.init(400);
   t.true(await waitFor(() => second.count("challenge") > 0, 10_000));
   t.true(server.instance(UUID_B)?.reporting, "the re-added instance keeps the agent's reporting state");
+});
+
+test("random commands and bytes from the agent's side never break guestServer", async (t) => {
+  const { dir, agent, port, guests, events, server } = await setup(t);
+  const guest = await SocketGuest.listen(chan(dir, UUID_A));
+  guests.push(guest);
+  t.true(await waitFor(() => guest.connected, 10_000));
+  guest.init(400);
+  const cmds = Object.values(GuestCmd);
+  const payload = fc.dictionary(
+    fc.constantFrom("uuid", "state", "event", "heartbeat", "source", "service"),
+    fc.oneof(fc.constantFrom(UUID_A, "enabled", "disabled", "reboot", "resume", "pause"), fc.string({ maxLength: 40 }), fc.integer()),
+  );
+  // paced, so what is tested is the handling, not the socket buffer
+  const pause = () => new Promise((r) => setTimeout(r, 10));
+  for (const [i, [cmd, p]] of fc.sample(fc.tuple(fc.oneof(fc.constantFrom(...cmds), fc.nat()), payload), 300).entries()) {
+    agent.send(port, cmd, p);
+    if (i % 20 === 19) await pause();
+  }
+  for (const [i, bytes] of fc.sample(fc.uint8Array({ maxLength: 1200 }), 100).entries()) {
+    agent.socket.send(bytes, port, "127.0.0.1");
+    if (i % 20 === 19) await pause();
+  }
+  await pause();
+  agent.received.length = 0;
+  agent.send(port, GuestCmd.MTC_CMD_ADD_INST, { source: "127.0.0.1", uuid: UUID_B, service: "heartbeat", state: "enabled" });
+  agent.send(port, GuestCmd.MTC_CMD_QRY_INST, { source: "127.0.0.1" });
+  t.true(await waitFor(() => events(GuestEvent.MTC_CMD_QRY_INST, UUID_B).length > 0, 10_000), "still answering queries");
+  t.truthy(server.instance(UUID_B));
 });

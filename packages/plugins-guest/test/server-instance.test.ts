@@ -293,3 +293,18 @@ test("a re-init while heartbeating is taken at once (QUIRK fixed: the original d
   t.is(inst.intervalMs, 2000);
   t.is(inst.invocationId, 2);
 });
+
+test("a guest streaming garbage gets at most 20 nacks a second, and is still heartbeated", async (t) => {
+  const { clock, guest, reports } = await connected();
+  guest.init(1000);
+  await clock.advance(1000);
+  for (let i = 0; i < 200; i++) guest.raw(`\n{"version":${i % 3},"msg_type":"x"}\n`);
+  await clock.advance(0);
+  t.is(guest.count("nack"), 20);
+  await clock.advance(1000);
+  guest.raw('\n{"version":1,"msg_type":"x"}\n');
+  await clock.advance(0);
+  t.is(guest.count("nack"), 21, "the budget renews each second");
+  await clock.advance(5000);
+  t.deepEqual(codes(reports), ["MTC_EVENT_HEARTBEAT_RUNNING"]);
+});

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { NodePaths } from "../config/paths.js";
@@ -53,6 +54,11 @@ export class LabNodeActions implements NodeActions {
   async stopPmon(): Promise<void> {}
 
   async sync(): Promise<void> {}
+
+  /** A lab host's vault fails when the lab (or a test) drops `lab/luks-failed` into its root. */
+  async luksVaultFailed(): Promise<boolean> {
+    return existsSync(join(this.paths.root, "lab", "luks-failed"));
+  }
 
   async uptimeSeconds(): Promise<number> {
     const text = await readFile(join(this.paths.root, LAB_BOOT_FILE), "utf8").catch(() => undefined);

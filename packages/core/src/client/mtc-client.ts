@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import { dirname } from "node:path";
 import { type NodePaths, nodePaths } from "../config/paths.js";
 import { type MetalConfig, messagingTimers } from "../config/schema.js";
@@ -26,6 +27,8 @@ export interface MtcClientDeps {
   actions: NodeActions;
   personalities: PersonalityRegistry;
 }
+
+const LUKS_CHECK_MS = 60_000;
 
 const SERVICE_COMMANDS: Readonly<Record<number, { fn: ServiceFunction; action: "start" | "stop" }>> = {
   [MtcCmd.MTC_CMD_STOP_CONTROL_SVCS]: { fn: "controller", action: "stop" },
@@ -66,6 +69,7 @@ export class MtcClient {
   private readonly handles: TimerHandle[] = [];
   private mtcInfo: Record<string, unknown> = {};
   private goingDown = false;
+  private luksCheckedAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
   readonly stats = { commands: 0, dropped: 0, alivesSent: 0 };
 
@@ -142,6 +146,11 @@ export class MtcClient {
   private async tick(): Promise<void> {
     if (this.stopped || this.goingDown) return;
     await this.openEndpoints();
+    // The vault check forks cryptsetup: once a minute is enough for a flag the agent audits over minutes.
+    if (this.deps.clock.now() - this.luksCheckedAt >= LUKS_CHECK_MS) {
+      this.luksCheckedAt = this.deps.clock.now();
+      this.results.luksFailed = await this.deps.actions.luksVaultFailed();
+    }
     for (const network of ["pxeboot", "mgmt", "clusterHost"] as const) if (this.endpoints.has(network)) await this.sendAlive(network);
   }
 
@@ -198,12 +207,18 @@ export class MtcClient {
       hostname: this.deps.config.node.hostname,
       service: "mtcClient",
       ...(active ? { active_controller_pxeboot_address: active } : {}),
-      features: ["pxeboot_mtcAlive"],
+      // Only a client that sends pxeboot mtcAlives asks the agent to watch for them.
+      ...(this.endpoints.has("pxeboot") ? { features: ["pxeboot_mtcAlive"] } : {}),
     });
     const msg = mtcMessage({ signature: Signature.event, cmd: MtcEvent.MTC_EVENT_MONITOR_READY, ver: 2, buf });
     await this.sendTo("mgmt", encodeMtcMessage(msg), this.destinations("mgmt"));
   }
 
+  /**
+   * goenabled results go to the controller on mgmt. QUIRK fixed: the reference advances the mgmt mtcAlive
+   * sequence counter for these too, so the agent logs a phantom "missed 1 mtcAlive" after every goenabled
+   * result; here only mtcAlives advance it.
+   */
   private sendWorkerMsg(cmd: number, buf = ""): Promise<void> {
     const msg = mtcMessage({ signature: Signature.workerMsg, cmd, buf: buf.slice(0, 900) });
     return this.sendTo("mgmt", encodeMtcMessage(msg), this.destinations("mgmt"));
@@ -340,9 +355,13 @@ export class MtcClient {
       const json = mtcJsonObject(msg);
       const info = json.ok ? json.value.pxebootInfo : undefined;
       if (info && typeof info === "object") {
-        for (const k of ["controller", "controller-0", "controller-1"]) {
-          const ip = (info as Record<string, unknown>)[k];
-          if (typeof ip === "string" && ip.length <= 64 && this.pxebootControllers.size < 4) this.pxebootControllers.add(ip);
+        // The latest pxebootInfo replaces the old one: after a swact the controllers' roles change.
+        const ips = ["controller", "controller-0", "controller-1"]
+          .map((k) => (info as Record<string, unknown>)[k])
+          .filter((ip): ip is string => typeof ip === "string" && isIP(ip) !== 0);
+        if (ips.length > 0) {
+          this.pxebootControllers.clear();
+          for (const ip of ips) this.pxebootControllers.add(ip);
         }
       }
     }

@@ -13,6 +13,8 @@ export interface NodeActions {
   sysrq(key: "b" | "c"): Promise<void>;
   stopPmon(): Promise<void>;
   sync(): Promise<void>;
+  /** The LUKS encrypted vault is not healthy (`cryptsetup status luks_encrypted_vault` != 0): LUKS_VOL_FAILED. */
+  luksVaultFailed(): Promise<boolean>;
   /** Seconds since this node booted. */
   uptimeSeconds(): Promise<number>;
 }

@@ -67,6 +67,13 @@ export class SystemdNodeActions implements NodeActions {
     await this.run("sync", []);
   }
 
+  /** A machine without cryptsetup has no vault to fail; otherwise its status decides. */
+  async luksVaultFailed(): Promise<boolean> {
+    const r = await execa("cryptsetup", ["status", "luks_encrypted_vault"], { reject: false, timeout: 10_000, stdin: "ignore", env: this.env });
+    if (r.code === "ENOENT") return false;
+    return r.exitCode !== 0;
+  }
+
   async uptimeSeconds(): Promise<number> {
     return Math.floor(uptime());
   }

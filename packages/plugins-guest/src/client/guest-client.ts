@@ -99,7 +99,8 @@ export class GuestClient extends EventEmitter {
 
   async start(): Promise<void> {
     this.stopped = false;
-    if (this.o.healthCheckScript) await this.checkHealth();
+    // The first health check runs alongside the channel start: a slow script must not delay init.
+    if (this.o.healthCheckScript) void this.checkHealth();
     await this.openChannel();
   }
 

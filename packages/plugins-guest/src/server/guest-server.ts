@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { MetalConfig } from "@metal/core/config/index";
 import { RateLimitedLog } from "@metal/core/logging/index";
 import type { Clock, Logger, TimerHandle } from "@metal/core/plugin-api";
-import type { NotificationType } from "../channel/messages.js";
+import { MAX_VALUE_SIZE, type NotificationType } from "../channel/messages.js";
 import { GuestCmd, GuestEvent, guestCodeName } from "../udp/codes.js";
 import { decodeGuestDatagram, encodeGuestDatagram, type Payload, text } from "../udp/guest-datagram.js";
 import { PacedUdpSender } from "../udp/paced-sender.js";
@@ -225,7 +225,7 @@ export class GuestServer {
       case GuestCmd.MTC_CMD_NOTIFY_INST: {
         const inst = uuid ? this.instances.get(uuid) : undefined;
         const event = text(p, "event");
-        if (!inst || !event) {
+        if (!inst || !event || event.length > MAX_VALUE_SIZE) {
           this.rate.warn("action", { uuid, event }, "vote/notify for an unknown instance or without an event");
           return;
         }

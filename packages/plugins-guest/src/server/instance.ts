@@ -14,6 +14,8 @@ const OUTAGE_EVENTS: ReadonlySet<string> = new Set(["stop", "reboot", "pause", "
 /** After these, the original forces waiting_init after WAIT_FOR_INIT_TIMEOUT (60 s). */
 const WAIT_FOR_INIT_EVENTS: ReadonlySet<string> = new Set(["suspend", "live_migrate_begin", "cold_migrate_begin", "reboot"]);
 
+const NACKS_PER_SECOND = 20;
+
 interface PendingAction {
   event: EventType | string;
   notification: NotificationType;
@@ -49,6 +51,8 @@ export class GuestInstance {
   /** Set after an irrevocable reboot/stop/pause/suspend/migrate: misses then end quietly, not as a loss. */
   private outageExpected = false;
   private destroyed = false;
+  private nackSecond = 0;
+  private nacksThisSecond = 0;
   private connectTimer: TimerHandle | undefined;
   private monitorTimer: TimerHandle | undefined;
   private reconnectTimer: TimerHandle | undefined;
@@ -218,7 +222,15 @@ export class GuestInstance {
   }
 
   private onInvalid(reason: string, msgType?: string): void {
-    this.ctx.badInput(`${this.uuid}:${reason.slice(0, 40)}`, { uuid: this.uuid, msgType }, `guest message refused: ${reason}`);
+    // One log line per instance per window, whatever the guest sends.
+    this.ctx.badInput(`${this.uuid}:invalid`, { uuid: this.uuid, msgType, reason }, "guest message refused");
+    // A guest streaming garbage gets at most NACKS_PER_SECOND answers, not an echo of its flood.
+    const second = Math.floor(this.ctx.clock.now() / 1000);
+    if (second !== this.nackSecond) {
+      this.nackSecond = second;
+      this.nacksThisSecond = 0;
+    }
+    if (++this.nacksThisSecond > NACKS_PER_SECOND) return;
     this.send({ msg_type: "nack", invocation_id: this.invocationId, log_msg: reason });
   }
 
