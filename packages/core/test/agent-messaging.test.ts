@@ -224,3 +224,28 @@ test("goenabled results, host services results and the ready event are attribute
   const d = decodeMtcMessage(echo.data);
   t.true(d.ok && d.msg.signature === Signature.repMsg && d.msg.cmd === MtcCmd.MTC_MSG_MAIN_GOENABLED, "the pass is echoed");
 });
+
+test("the pxeboot monitor only checks hosts whose client advertised pxeboot_mtcAlive (virtual time)", async (t) => {
+  const clock = new VirtualClock();
+  const s = await setup(t, clock, { pxebootMonitorPeriodMs: 1000 });
+  s.messaging.setHost({ hostname: "worker-1", mgmtIp: HOST_IP, mgmtMac: MAC });
+  s.messaging.watchPxeboot("worker-1", true);
+  await clock.advance(30_000);
+  t.deepEqual(s.alarms.active(), [], "no feature advertised: never checked, never alarmed");
+  const ready = (features: string[]) =>
+    encodeMtcMessage(
+      mtcMessage({
+        signature: Signature.event,
+        cmd: MtcEvent.MTC_EVENT_MONITOR_READY,
+        ver: 2,
+        buf: JSON.stringify({ hostname: "worker-1", service: "mtcClient", features }),
+      }),
+    );
+  await s.mgmt.send(ready(["pxeboot_mtcAlive"]), s.ports.agentMgmt);
+  for (let i = 0; i < 50 && !s.messaging.host("worker-1")?.pxebootFeature; i++) await clock.advance(10);
+  t.true(s.messaging.host("worker-1")?.pxebootFeature);
+  await clock.advance(13_000);
+  t.like(s.alarms.active()[0], { id: "200.003", hostname: "worker-1", severity: "minor" });
+  s.messaging.watchPxeboot("worker-1", false);
+  t.deepEqual(s.alarms.active(), [], "unwatched (e.g. locked): cleared");
+});

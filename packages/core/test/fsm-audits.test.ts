@@ -140,3 +140,52 @@ test("HttpServiceManager speaks SM's REST API: PATCH /v1/servicenode/<host>, GET
   t.like(calls[2], { method: "PATCH", body: { action: "swact" } });
   await t.throwsAsync(sm.query("broken"), { message: /HTTP 500/ });
 });
+
+test("critical-sensor power-cycle: off, 5 min cool-off countdown, on, back; after 3 cycles the host is left powered down", async (t) => {
+  const r = await rig();
+  r.host("worker-0", { administrative: "unlocked", bmc: true });
+  t.true(await r.until(() => r.state("worker-0") === "unlocked-enabled-available", 10 * MIN));
+  const m = r.bmcFabric.machine("10.0.0.1");
+  r.fabric.emitEvent("worker-0", 0x11110009);
+  t.true(await r.until(() => /power-on in 5 minutes/.test(r.get("worker-0").task), MIN), r.get("worker-0").task);
+  t.is(m.power, "off");
+  t.is(r.state("worker-0"), "unlocked-disabled-power-off");
+  t.true(await r.until(() => /power-on in 1 minute$/.test(r.get("worker-0").task), 6 * MIN), r.get("worker-0").task);
+  t.true(await r.until(() => m.power === "on", 2 * MIN));
+  // Handed back after the hold-off: an unlocked host is enabled again (full enable).
+  t.true(await r.until(() => r.state("worker-0") === "unlocked-enabled-available", 40 * MIN), r.state("worker-0"));
+  for (let i = 2; i <= 3; i++) {
+    r.fabric.emitEvent("worker-0", 0x11110009);
+    t.true(await r.until(() => r.get("worker-0").action === "powercycle", MIN));
+    t.true(
+      await r.until(() => r.state("worker-0") === "unlocked-enabled-available" && r.get("worker-0").action === "none", 40 * MIN),
+      `cycle ${i}: ${r.state("worker-0")}`,
+    );
+  }
+  r.fabric.emitEvent("worker-0", 0x11110009);
+  t.true(await r.until(() => r.get("worker-0").task === "Critical Event Power-Down ; due to persistent critical sensor", MIN), r.get("worker-0").task);
+  await r.clock.advance(5_000);
+  t.deepEqual(m.actions, ["off", "on", "off", "on", "off", "on", "off"]);
+  t.is(r.state("worker-0"), "unlocked-disabled-power-off");
+  // The active controller is never power-cycled.
+  r.host("controller-0", { personality: "controller" });
+  t.true(await r.until(() => r.get("controller-0").action === "none", 5 * MIN));
+  r.fabric.emitEvent("controller-0", 0x11110009);
+  await r.clock.advance(5_000);
+  t.is(r.get("controller-0").action, "none");
+  await r.stop();
+});
+
+test("BMC access monitoring: unreachable for 2 minutes → 200.010 warning; reachable again → cleared", async (t) => {
+  const r = await rig();
+  r.host("worker-0", { bmc: true });
+  t.true(await r.until(() => r.get("worker-0").action === "none", 5 * MIN));
+  const m = r.bmcFabric.machine("10.0.0.1");
+  m.unreachable = true;
+  await r.clock.advance(60_000);
+  t.is(r.alarm("200.010", "worker-0"), undefined, "not before the alarm delay");
+  t.true(await r.until(() => r.alarm("200.010", "worker-0") === "warning", 5 * MIN));
+  m.unreachable = false;
+  t.true(await r.until(() => r.alarm("200.010", "worker-0") === undefined, 5 * MIN));
+  await r.stop();
+});

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,9 +6,17 @@ import type { ExecutionContext } from "ava";
 import { execa } from "execa";
 import type { RvmcTiming } from "../src/rvmc/config.js";
 
-/** A fresh directory for one test. */
+const made: string[] = [];
+// Each test file is one process: its directories go when it exits, whatever the outcome.
+process.once("exit", () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh directory for one test, removed when the test process exits. */
 export function tempDir(prefix = "metal-bsp-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** The host list most tests use: an AIO-DX pair plus workers and, on a standard system, storage. */

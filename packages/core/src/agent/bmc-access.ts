@@ -1,3 +1,4 @@
+import type { BmcBrokerPool } from "../bmc/broker-pool.js";
 import { secretFromFile } from "../di/secret.js";
 import type { BmcAccess } from "../fsm/host-context.js";
 import type { HostRecord } from "../inventory/store.js";
@@ -16,6 +17,8 @@ export class RegistryBmcAccess implements BmcAccess {
     private readonly registry: BmcRegistry,
     private readonly log: Logger,
     private readonly resolveSecret: (ref: string) => Secret = secretFromFile,
+    /** When given, every driver is the BMC's broker (rate limit, one session, circuit breaker), shared in-process. */
+    private readonly pool?: BmcBrokerPool,
   ) {}
 
   driverFor(host: HostRecord): BmcDriver | undefined {
@@ -23,13 +26,14 @@ export class RegistryBmcAccess implements BmcAccess {
     const key = b ? `${b.type}|${b.address}|${b.username}|${b.secretRef ?? ""}` : "";
     const hit = this.cache.get(host.hostname);
     if (hit && hit.key === key) return hit.driver;
-    if (hit?.driver) void hit.driver.close();
+    // Brokers belong to the pool (other users may share them); plain drivers are ours to close.
+    if (hit?.driver && !this.pool) void hit.driver.close();
     let driver: BmcDriver | undefined;
     if (b?.secretRef && b.address && b.username && this.registry.has(b.type)) {
       try {
-        driver = this.registry.connect(b.type, { host: host.hostname, address: b.address, username: b.username, password: this.resolveSecret(b.secretRef) }, [
-          "power",
-        ]);
+        const target = { host: host.hostname, address: b.address, username: b.username, password: this.resolveSecret(b.secretRef) };
+        if (!this.registry.get(b.type).capabilities.includes("power")) throw new Error(`BMC protocol '${b.type}' lacks capability 'power'`);
+        driver = this.pool ? this.pool.get(b.type, target).driver : this.registry.connect(b.type, target, ["power"]);
       } catch (err) {
         this.log.warn({ host: host.hostname, err: (err as Error).message }, "BMC not usable");
       }
@@ -40,7 +44,7 @@ export class RegistryBmcAccess implements BmcAccess {
 
   forget(hostname: string): void {
     const hit = this.cache.get(hostname);
-    if (hit?.driver) void hit.driver.close();
+    if (hit?.driver && !this.pool) void hit.driver.close();
     this.cache.delete(hostname);
   }
 }

@@ -43,6 +43,8 @@ export class PxebootMonitor {
     private readonly log: Logger,
     private readonly requestMtcAlive: (hostname: string) => void,
     private readonly emit: (m: HostMessage) => void,
+    /** Only hosts whose client advertised `pxeboot_mtcAlive` (and a provisioned pxeboot network) are checked. */
+    private readonly eligible: (hostname: string) => boolean = () => true,
   ) {}
 
   start(): void {
@@ -81,7 +83,7 @@ export class PxebootMonitor {
 
   /** One monitor pass over every watched host (public so tests can step it). */
   check(): void {
-    for (const [hostname, w] of this.watched) this.checkHost(hostname, w);
+    for (const [hostname, w] of this.watched) if (this.eligible(hostname)) this.checkHost(hostname, w);
   }
 
   private checkHost(hostname: string, w: Watched): void {

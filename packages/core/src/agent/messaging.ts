@@ -82,6 +82,7 @@ export class AgentMessaging implements HostMessaging {
       deps.logger,
       (hostname) => this.fireAndForget(hostname, "reqMtcAlive", { network: "pxeboot" }),
       (m) => this.emit(m),
+      (hostname) => this.inbox.endpoint("pxeboot") !== undefined && this.hosts.get(hostname)?.pxebootFeature === true,
     );
   }
 
@@ -139,7 +140,11 @@ export class AgentMessaging implements HostMessaging {
     return this.hosts.get(hostname);
   }
 
-  /** Turn the pxeboot mtcAlive monitor on or off for a host. Off clears its 200.003 alarm. */
+  /**
+   * Turn the pxeboot mtcAlive monitor on or off for a host (maintenance: unlocked-enabled hosts not in
+   * unlock/enable/recovery/powercycle). Off clears its 200.003 alarm. Hosts whose client has not advertised
+   * the `pxeboot_mtcAlive` feature in its ready event are not checked.
+   */
   watchPxeboot(hostname: string, on: boolean): void {
     if (on) this.pxeboot.watch(hostname);
     else this.pxeboot.unwatch(hostname);

@@ -5,6 +5,8 @@ import { LogAlarmSink } from "../alarms/log-sink.js";
 import { DefaultAlarmManager } from "../alarms/manager.js";
 import type { AlarmSink } from "../alarms/sink.js";
 import { SnmpTrapSink } from "../alarms/snmp-sink.js";
+import { BmcAccessMonitor } from "../bmc/access-monitor.js";
+import { BmcBrokerPool, brokerSettings } from "../bmc/broker-pool.js";
 import { nodePaths } from "../config/paths.js";
 import type { MetalConfig } from "../config/schema.js";
 import { type ActionVerdict, requestAction } from "../fsm/admin-actions.js";
@@ -84,6 +86,9 @@ export class MtcAgent {
   private unsubscribe: Array<() => void> = [];
   private auditTimer: TimerHandle | undefined;
   private flushing = false;
+  /** bmc_handler's access monitoring: one monitor per provisioned BMC (200.010 after accessAlarmDelay). */
+  private readonly monitors = new Map<string, { key: string; monitor: BmcAccessMonitor }>();
+  private readonly pool: BmcBrokerPool | undefined;
 
   constructor(private readonly o: MtcAgentOptions) {
     const cfg = o.config;
@@ -102,7 +107,8 @@ export class MtcAgent {
             (ms) => o.clock.sleep(ms),
           ));
     this.mnfa = new Mnfa(() => this.env);
-    const bmc = o.bmc ?? (o.bmcRegistry ? new RegistryBmcAccess(o.bmcRegistry, o.log, o.resolveSecret) : { driverFor: () => undefined });
+    this.pool = o.bmcRegistry ? new BmcBrokerPool(o.bmcRegistry, brokerSettings(cfg), o.clock, o.log) : undefined;
+    const bmc = o.bmc ?? (o.bmcRegistry ? new RegistryBmcAccess(o.bmcRegistry, o.log, o.resolveSecret, this.pool) : { driverFor: () => undefined });
     this.env = {
       clock: o.clock,
       log: o.log,
@@ -155,7 +161,10 @@ export class MtcAgent {
     this.scheduler.stop();
     this.o.clock.clearInterval(this.auditTimer);
     for (const u of this.unsubscribe.splice(0)) u();
+    for (const { monitor } of this.monitors.values()) monitor.stop();
+    this.monitors.clear();
     await this.flushNow();
+    await this.pool?.closeAll();
     await this.alarms.close();
   }
 
@@ -239,6 +248,8 @@ export class MtcAgent {
   }
 
   private removeHost(name: string): void {
+    this.monitors.get(name)?.monitor.stop();
+    this.monitors.delete(name);
     this.scheduler.hosts.delete(name);
     this.mnfa.forget(name);
     this.dirty.delete(name);
@@ -246,8 +257,44 @@ export class MtcAgent {
     if (this.env.bmc instanceof RegistryBmcAccess) this.env.bmc.forget(name);
   }
 
+  /** Keep one BMC access monitor per provisioned BMC; its probes and the handlers' calls share the broker. */
+  private watchBmc(c: HostCtx): void {
+    const b = c.rec.bmc;
+    const driver = c.bmc();
+    const key = b && driver ? `${b.type}|${b.address}|${b.username}|${b.secretRef ?? ""}` : "";
+    const cur = this.monitors.get(c.name);
+    if (cur?.key === key) return;
+    cur?.monitor.stop();
+    this.monitors.delete(c.name);
+    if (!key || !driver?.power) {
+      this.alarms.clear("200.010", c.name);
+      return;
+    }
+    const power = driver.power;
+    const monitor = new BmcAccessMonitor({
+      hostname: c.name,
+      probe: async () => {
+        try {
+          c.power = await power.status();
+          c.bmcAccessible = true;
+        } catch (err) {
+          c.bmcAccessible = false;
+          throw err;
+        }
+      },
+      clock: this.o.clock,
+      alarms: this.alarms,
+      logger: this.o.log,
+      probeIntervalMs: this.o.config.bmc.probeInterval * SEC,
+      alarmDelayMs: this.o.config.bmc.accessAlarmDelay * SEC,
+    });
+    this.monitors.set(c.name, { key, monitor });
+    monitor.start();
+  }
+
   /** Tell messaging what it needs to know about a host (addresses, admin state, pxeboot watch). */
   private publish(c: HostCtx): void {
+    this.watchBmc(c);
     const d = this.o.directory;
     if (!d || !c.rec.mgmtIp) return;
     const r = c.rec;

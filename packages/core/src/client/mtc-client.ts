@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import { dirname } from "node:path";
 import { type NodePaths, nodePaths } from "../config/paths.js";
 import { type MetalConfig, messagingTimers } from "../config/schema.js";
@@ -28,6 +29,8 @@ export interface MtcClientDeps {
 }
 
 const LUKS_CHECK_MS = 60_000;
+const GOENABLED_RESEND_MS = 2_000;
+const GOENABLED_RESENDS = 5;
 
 const SERVICE_COMMANDS: Readonly<Record<number, { fn: ServiceFunction; action: "start" | "stop" }>> = {
   [MtcCmd.MTC_CMD_STOP_CONTROL_SVCS]: { fn: "controller", action: "stop" },
@@ -68,6 +71,8 @@ export class MtcClient {
   private readonly handles: TimerHandle[] = [];
   private mtcInfo: Record<string, unknown> = {};
   private goingDown = false;
+  /** goenabled passes the agent has not echoed yet, re-sent until it does (a lost datagram must not stall an enable). */
+  private readonly unechoed = new Map<number, TimerHandle>();
   private luksCheckedAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
   readonly stats = { commands: 0, dropped: 0, alivesSent: 0 };
@@ -123,6 +128,7 @@ export class MtcClient {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const h of this.handles) this.deps.clock.clearInterval(h);
+    for (const h of this.unechoed.values()) this.deps.clock.clearInterval(h);
     await Promise.all([...this.endpoints.values()].map((e) => e.close()));
     this.endpoints.clear();
   }
@@ -206,7 +212,8 @@ export class MtcClient {
       hostname: this.deps.config.node.hostname,
       service: "mtcClient",
       ...(active ? { active_controller_pxeboot_address: active } : {}),
-      features: ["pxeboot_mtcAlive"],
+      // Only a client that sends pxeboot mtcAlives asks the agent to watch for them.
+      ...(this.endpoints.has("pxeboot") ? { features: ["pxeboot_mtcAlive"] } : {}),
     });
     const msg = mtcMessage({ signature: Signature.event, cmd: MtcEvent.MTC_EVENT_MONITOR_READY, ver: 2, buf });
     await this.sendTo("mgmt", encodeMtcMessage(msg), this.destinations("mgmt"));
@@ -236,7 +243,22 @@ export class MtcClient {
           ? MtcCmd.MTC_MSG_SUBF_GOENABLED
           : MtcCmd.MTC_MSG_SUBF_GOENABLED_FAILED;
     await this.sendWorkerMsg(code, r.text ?? "");
+    if (r.passed) this.resendUntilEchoed(code);
     if (atBoot && r.passed) await this.autoStartServices(kind);
+  }
+
+  private resendUntilEchoed(code: number): void {
+    this.deps.clock.clearInterval(this.unechoed.get(code));
+    let tries = 0;
+    const h = this.deps.clock.setInterval(() => {
+      if (++tries > GOENABLED_RESENDS || this.stopped) {
+        this.deps.clock.clearInterval(h);
+        this.unechoed.delete(code);
+        return;
+      }
+      this.background("goenabled", this.sendWorkerMsg(code));
+    }, GOENABLED_RESEND_MS);
+    this.unechoed.set(code, h);
   }
 
   /**
@@ -272,7 +294,12 @@ export class MtcClient {
     const decoded = decodeMtcMessage(d.data);
     if (!decoded.ok) return this.drop(`decode:${decoded.reason.split(":")[0]}`, d, decoded.reason);
     const msg = decoded.msg;
-    if (msg.signature === Signature.repMsg) return; // the agent's echo of a goenabled pass
+    if (msg.signature === Signature.repMsg) {
+      // The agent's echo of a goenabled pass: stop re-sending it.
+      this.deps.clock.clearInterval(this.unechoed.get(msg.cmd));
+      this.unechoed.delete(msg.cmd);
+      return;
+    }
     if (msg.signature !== Signature.cmdReq) return this.drop("signature", d, "not a command request");
     const mac = checkCommandMac(msg, this.deps.config.node.mac as string);
     if (!mac.ok) return this.drop("mac", d, mac.reason);
@@ -353,9 +380,13 @@ export class MtcClient {
       const json = mtcJsonObject(msg);
       const info = json.ok ? json.value.pxebootInfo : undefined;
       if (info && typeof info === "object") {
-        for (const k of ["controller", "controller-0", "controller-1"]) {
-          const ip = (info as Record<string, unknown>)[k];
-          if (typeof ip === "string" && ip.length <= 64 && this.pxebootControllers.size < 4) this.pxebootControllers.add(ip);
+        // The latest pxebootInfo replaces the old one: after a swact the controllers' roles change.
+        const ips = ["controller", "controller-0", "controller-1"]
+          .map((k) => (info as Record<string, unknown>)[k])
+          .filter((ip): ip is string => typeof ip === "string" && isIP(ip) !== 0);
+        if (ips.length > 0) {
+          this.pxebootControllers.clear();
+          for (const ip of ips) this.pxebootControllers.add(ip);
         }
       }
     }

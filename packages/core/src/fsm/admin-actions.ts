@@ -61,6 +61,8 @@ export function requestAction(c: HostCtx, action: string): ActionVerdict {
     return { ok: true, queued: true };
   }
   c.queue.length = 0;
+  // Any operator action takes the host out of a critical-sensor power-down hold.
+  c.heldPoweredDown = false;
   c.setAction(a);
   return { ok: true, queued: false };
 }

@@ -145,6 +145,7 @@ export const disableHandler: HandlerDef<HostCtx> = {
         c.clearAlarm("200.013");
         c.rec.degradeMask = 0;
         c.gateOpen = true;
+        c.powercycleAttempts = 0;
         c.setAction("none");
         arEnable(c);
         c.setTask("");

@@ -6,6 +6,7 @@ import { enableHandler } from "./enable.js";
 import { type HandlerDef, stepHandler } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 import { powerHandler } from "./power.js";
+import { powercycleHandler } from "./powercycle.js";
 import { rebootHandler } from "./reboot.js";
 import { recoveryHandler } from "./recovery.js";
 import { reinstallHandler } from "./reinstall.js";
@@ -48,6 +49,8 @@ export function pickHandler(c: HostCtx): HandlerDef<HostCtx> | undefined {
     case "swact":
     case "force-swact":
       return swactHandler;
+    case "powercycle":
+      return powercycleHandler;
     case "none":
       if (!unlocked || c.arDisabled) return undefined;
       if (r.operational === "enabled" && r.availability === "failed") return enableHandler;
@@ -55,7 +58,7 @@ export function pickHandler(c: HostCtx): HandlerDef<HostCtx> | undefined {
         c.setAction("recovery");
         return recoveryHandler;
       }
-      if (r.availability === "power-off") {
+      if (r.availability === "power-off" && !c.heldPoweredDown) {
         c.setAction("power-on");
         return powerHandler;
       }

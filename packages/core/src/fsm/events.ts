@@ -29,8 +29,7 @@ export function applyHostMessage(env: MaintenanceEnv, m: HostMessage): void {
       if (m.service === "hbsClient") c.hbsClientReady = true;
       return;
     case "event":
-      if (m.code === 0x77770001) c.rec.degradeMask |= DegradeMask.Collectd;
-      else if (m.code === 0x77770000) c.rec.degradeMask &= ~DegradeMask.Collectd;
+      hostEvent(env, c, m.code);
       return;
     case "pxebootLoss":
       c.raise({ id: "200.003", severity: "minor", text: `${c.name} pxeboot network communication failure` });
@@ -38,6 +37,28 @@ export function applyHostMessage(env: MaintenanceEnv, m: HostMessage): void {
     case "pxebootRecovered":
       c.clearAlarm("200.003");
       return;
+  }
+}
+
+const HWMON_RESET = 0x11110005;
+const HWMON_POWERCYCLE = 0x11110009;
+const DEGRADE_RAISE = 0x77770001;
+const DEGRADE_CLEAR = 0x77770000;
+
+/** Events from the host's daemons (collectd degrade, hwmon critical-sensor actions; reference §2.12, §6.4). */
+function hostEvent(env: MaintenanceEnv, c: HostCtx, code: number): void {
+  if (code === DEGRADE_RAISE) c.rec.degradeMask |= DegradeMask.Collectd;
+  else if (code === DEGRADE_CLEAR) c.rec.degradeMask &= ~DegradeMask.Collectd;
+  else if (code === HWMON_POWERCYCLE || code === HWMON_RESET) {
+    // Both need the BMC, and neither is ever applied to the active controller.
+    if (c.isSelf || !c.bmcProvisioned()) {
+      env.log.warn({ host: c.name, code }, "hwmon action refused: active controller or no BMC");
+      return;
+    }
+    if (code === HWMON_POWERCYCLE) {
+      if (c.action !== "powercycle") c.setAction("powercycle");
+    } else if (!c.locked && c.rec.operational === "enabled") forceFullEnable(c, "critical sensor: reset");
+    else if (c.locked) c.setAction("reset");
   }
 }
 

@@ -5,6 +5,7 @@ import { enableHandler } from "./enable.js";
 import type { HandlerDef } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 import { powerHandler } from "./power.js";
+import { powercycleHandler } from "./powercycle.js";
 import { rebootHandler } from "./reboot.js";
 import { recoveryHandler } from "./recovery.js";
 import { reinstallHandler } from "./reinstall.js";
@@ -24,6 +25,7 @@ export const HANDLERS: ReadonlyMap<string, HandlerDef<HostCtx>> = new Map(
     rebootHandler,
     resetHandler,
     powerHandler,
+    powercycleHandler,
     reinstallHandler,
     swactHandler,
     deleteHandler,

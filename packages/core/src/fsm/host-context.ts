@@ -111,6 +111,10 @@ export class HostCtx implements EngineHost {
   // --- maintenance bookkeeping ----------------------------------------------------------------------
   readonly queue: AdminAction[] = [];
   gracefulRecoveryCounter = 0;
+  /** Critical-sensor power-cycles since the last lock/unlock. */
+  powercycleAttempts = 0;
+  /** Powered down for a persistent critical sensor: no automatic power-on until an operator acts. */
+  heldPoweredDown = false;
   mnfaGracefulRecovery = false;
   offline = { active: false, count: 0, lastRequest: 0 };
   online = { windowStart: 0, misses: 0, hits: 0, lastAliveSeen: 0 };

@@ -147,6 +147,11 @@ export class FakeFabric implements HostMessaging, HeartbeatControl {
     for (const l of this.hbListeners) l({ kind, hostname, network, from: this.self });
   }
 
+  /** An event from one of the host's daemons (hwmon, collectd), as the agent inbox would deliver it. */
+  emitEvent(hostname: string, code: number, service = "hwmond"): void {
+    this.emit({ kind: "event", hostname, code, service, payload: {} });
+  }
+
   // --- the simulated hosts ------------------------------------------------------------------------
   /** Power loss / crash: the host stops answering until revived. */
   kill(name: string): void {
