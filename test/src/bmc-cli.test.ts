@@ -142,3 +142,10 @@ test.serial("metal console H follows a serial line into <log-dir>/H.log", async 
   t.is(r.stdout, "worker-7 login: ");
   t.is(readFileSync(join(logDir, "worker-7.log"), "utf8"), "worker-7 login: ");
 });
+
+test.serial("metal bmc conformance runs the shared suite against a BMC with one command", async (t) => {
+  const r = await metal("bmc", "conformance", ...redfishArgs(), "--protocol", "redfish");
+  t.is(r.exitCode, 0, r.stdout + r.stderr);
+  t.regex(r.stdout + r.stderr, /redfish@127\.0\.0\.1:\d+: power on\/off\/cycle\/reset/);
+  t.regex(r.stdout + r.stderr, /13 tests passed/);
+});

@@ -1,7 +1,12 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
+import { learnProtocol } from "../../bmc/learn.js";
 import { requireCapability } from "../../di/bmc-registry.js";
+import { findWorkspaceRoot } from "../../di/discovery.js";
 import type { PowerAction, SensorReading } from "../../plugin-api/bmc.js";
-import { type BmcCliOptions, openBmc, runBounded, withBmcTarget } from "../bmc-target.js";
+import { type BmcCliOptions, openBmc, parseBmcAddress, runBounded, withBmcTarget } from "../bmc-target.js";
 import { CliError } from "../errors.js";
 
 const POWER_ACTIONS = ["status", "on", "off", "reset", "cycle"] as const;
@@ -79,4 +84,51 @@ export function bmcCommand(program: Command): void {
       print(opts, learned, `${learned.protocol}: ${learned.reason}`);
     },
   );
+
+  withBmcTarget(
+    bmc
+      .command("conformance")
+      .description("run the shared BMC conformance suite (ava) against this BMC with the plugin for --protocol")
+      .option("--media-url <url>", "an image URL the BMC can mount, for the virtual-media test"),
+  ).action(async (opts: BmcCliOptions & { mediaUrl?: string }) => {
+    const root = findWorkspaceRoot();
+    const file = root ? join(root, "test/dist/vendor-conformance.test.js") : "";
+    const ava = root ? join(root, "node_modules/.bin/ava") : "";
+    if (!root || !existsSync(file) || !existsSync(ava))
+      throw new CliError("the conformance runner needs the metal workspace, built (bash scripts/build.sh)", 1);
+    parseBmcAddress(opts.bmc);
+    let protocol = opts.protocol;
+    if (protocol === "dynamic") {
+      const { secretFromString } = await import("../../di/secret.js");
+      const a = parseBmcAddress(opts.bmc);
+      protocol = (
+        await learnProtocol({
+          host: "bmc",
+          ...a,
+          username: opts.user,
+          password: secretFromString(""),
+          ...(opts.insecure ? { insecure: true } : {}),
+          options: opts.scheme ? { scheme: opts.scheme } : {},
+        })
+      ).protocol;
+    }
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      METAL_BMC_PROTOCOL: protocol,
+      METAL_BMC: opts.bmc,
+      METAL_BMC_USER: opts.user,
+      METAL_BMC_PASSWORD_FILE: opts.passwordFile,
+      METAL_BMC_OPTIONS: JSON.stringify(opts.scheme ? { scheme: opts.scheme } : {}),
+      ...(opts.insecure ? { METAL_BMC_INSECURE: "1" } : {}),
+      ...(opts.ca ? { METAL_BMC_CA: opts.ca } : {}),
+      ...(opts.config ? { METAL_CONFIG: opts.config } : {}),
+      ...(opts.mediaUrl ? { METAL_BMC_MEDIA_URL: opts.mediaUrl } : {}),
+    };
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(ava, [file, "--timeout", "5m"], { cwd: root, env, stdio: "inherit" });
+      child.once("exit", (c) => resolve(c ?? 1));
+      child.once("error", () => resolve(1));
+    });
+    process.exitCode = code;
+  });
 }
