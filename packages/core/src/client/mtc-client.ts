@@ -29,6 +29,8 @@ export interface MtcClientDeps {
 }
 
 const LUKS_CHECK_MS = 60_000;
+const GOENABLED_RESEND_MS = 2_000;
+const GOENABLED_RESENDS = 5;
 
 const SERVICE_COMMANDS: Readonly<Record<number, { fn: ServiceFunction; action: "start" | "stop" }>> = {
   [MtcCmd.MTC_CMD_STOP_CONTROL_SVCS]: { fn: "controller", action: "stop" },
@@ -69,6 +71,8 @@ export class MtcClient {
   private readonly handles: TimerHandle[] = [];
   private mtcInfo: Record<string, unknown> = {};
   private goingDown = false;
+  /** goenabled passes the agent has not echoed yet, re-sent until it does (a lost datagram must not stall an enable). */
+  private readonly unechoed = new Map<number, TimerHandle>();
   private luksCheckedAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
   readonly stats = { commands: 0, dropped: 0, alivesSent: 0 };
@@ -124,6 +128,7 @@ export class MtcClient {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const h of this.handles) this.deps.clock.clearInterval(h);
+    for (const h of this.unechoed.values()) this.deps.clock.clearInterval(h);
     await Promise.all([...this.endpoints.values()].map((e) => e.close()));
     this.endpoints.clear();
   }
@@ -238,7 +243,22 @@ export class MtcClient {
           ? MtcCmd.MTC_MSG_SUBF_GOENABLED
           : MtcCmd.MTC_MSG_SUBF_GOENABLED_FAILED;
     await this.sendWorkerMsg(code, r.text ?? "");
+    if (r.passed) this.resendUntilEchoed(code);
     if (atBoot && r.passed) await this.autoStartServices(kind);
+  }
+
+  private resendUntilEchoed(code: number): void {
+    this.deps.clock.clearInterval(this.unechoed.get(code));
+    let tries = 0;
+    const h = this.deps.clock.setInterval(() => {
+      if (++tries > GOENABLED_RESENDS || this.stopped) {
+        this.deps.clock.clearInterval(h);
+        this.unechoed.delete(code);
+        return;
+      }
+      this.background("goenabled", this.sendWorkerMsg(code));
+    }, GOENABLED_RESEND_MS);
+    this.unechoed.set(code, h);
   }
 
   /**
@@ -274,7 +294,12 @@ export class MtcClient {
     const decoded = decodeMtcMessage(d.data);
     if (!decoded.ok) return this.drop(`decode:${decoded.reason.split(":")[0]}`, d, decoded.reason);
     const msg = decoded.msg;
-    if (msg.signature === Signature.repMsg) return; // the agent's echo of a goenabled pass
+    if (msg.signature === Signature.repMsg) {
+      // The agent's echo of a goenabled pass: stop re-sending it.
+      this.deps.clock.clearInterval(this.unechoed.get(msg.cmd));
+      this.unechoed.delete(msg.cmd);
+      return;
+    }
     if (msg.signature !== Signature.cmdReq) return this.drop("signature", d, "not a command request");
     const mac = checkCommandMac(msg, this.deps.config.node.mac as string);
     if (!mac.ok) return this.drop("mac", d, mac.reason);
