@@ -23,7 +23,7 @@ export class RegistryBmcAccess implements BmcAccess {
 
   driverFor(host: HostRecord): BmcDriver | undefined {
     const b = host.bmc;
-    const key = b ? `${b.type}|${b.address}|${b.username}|${b.secretRef ?? ""}` : "";
+    const key = b ? `${b.type}|${b.address}|${b.port ?? ""}|${b.username}|${b.secretRef ?? ""}` : "";
     const hit = this.cache.get(host.hostname);
     if (hit && hit.key === key) return hit.driver;
     // Brokers belong to the pool (other users may share them); plain drivers are ours to close.
@@ -36,6 +36,7 @@ export class RegistryBmcAccess implements BmcAccess {
         const target = {
           host: host.hostname,
           address: b.address,
+          ...(b.port ? { port: b.port } : {}),
           username: b.username,
           password: this.resolveSecret(b.secretRef),
           // A protocol learned earlier and kept with the host skips learning.

@@ -261,7 +261,7 @@ export class MtcAgent {
   private watchBmc(c: HostCtx): void {
     const b = c.rec.bmc;
     const driver = c.bmc();
-    const key = b && driver ? `${b.type}|${b.address}|${b.username}|${b.secretRef ?? ""}` : "";
+    const key = b && driver ? `${b.type}|${b.address}|${b.port ?? ""}|${b.username}|${b.secretRef ?? ""}` : "";
     const cur = this.monitors.get(c.name);
     if (cur?.key === key) return;
     cur?.monitor.stop();
