@@ -1,3 +1,4 @@
+import { DYNAMIC_CAPABILITIES, dynamicBmcFactory } from "@metal/core/bmc/dynamic";
 import type { CliContribution, MetalPluginModule, ServiceContainer } from "@metal/core/plugin-api";
 import { PluginTokens } from "@metal/core/plugin-api";
 import type { Command } from "commander";
@@ -20,12 +21,16 @@ export {
 export { type EmulatorListenOptions, RedfishEmulator } from "./emulator/server.js";
 export { redfishFactory } from "./factory.js";
 
-export const capabilities: MetalPluginModule["capabilities"] = { redfish: REDFISH_CAPABILITIES };
+export const capabilities: MetalPluginModule["capabilities"] = { redfish: REDFISH_CAPABILITIES, dynamic: DYNAMIC_CAPABILITIES };
 
 export function register(container: ServiceContainer): void {
   const clock = container.resolve(PluginTokens.Clock);
   const logger = container.isRegistered(PluginTokens.Logger) ? container.resolve(PluginTokens.Logger) : undefined;
-  container.resolve(PluginTokens.BmcRegistry).register(redfishFactory({ clock, ...(logger ? { logger } : {}) }), "@metal/plugin-redfish");
+  const registry = container.resolve(PluginTokens.BmcRegistry);
+  registry.register(redfishFactory({ clock, ...(logger ? { logger } : {}) }), "@metal/plugin-redfish");
+  // bm_type dynamic: learning starts with the Redfish service root, so this plugin provides it; an IPMI
+  // answer is delegated to whichever plugin provides ipmi in the same registry.
+  registry.register(dynamicBmcFactory(registry), "@metal/plugin-redfish");
 }
 
 /** `metal redfish-emulator ...` */

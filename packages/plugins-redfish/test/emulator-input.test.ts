@@ -68,3 +68,31 @@ test("sensor parsers never throw on arbitrary JSON and only return well-formed r
   );
   t.pass();
 });
+
+test("a hostile 'BMC' (oversized or non-JSON answers) gives clear errors, never a crash", async (t) => {
+  const { createServer } = await import("node:http");
+  const { SystemClock } = await import("@metal/core/clock/index");
+  const { secretFromString } = await import("@metal/core/di/secret");
+  const { RedfishDriver } = await import("../src/driver.js");
+  const big = Buffer.alloc(9 * 1024 * 1024, 0x20);
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith("/redfish/v1/Systems")) {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(big);
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(req.url === "/redfish/v1/" ? '{"RedfishVersion":"1.0.0"}' : "<html>not json</html>");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const port = (server.address() as { port: number }).port;
+  const d = new RedfishDriver(
+    { host: "h", address: "127.0.0.1", port, username: "u", password: secretFromString("p"), options: { scheme: "http", httpRetries: 1 } },
+    new SystemClock(),
+  );
+  const err = await t.throwsAsync(d.power.status());
+  t.is((err as { code?: string }).code, "protocol");
+  t.regex(err!.message, /more than 8388608 bytes/);
+  await d.close();
+});

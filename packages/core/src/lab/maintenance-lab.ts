@@ -1,5 +1,4 @@
 import { type ChildProcess, fork } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +20,7 @@ import { newHostRecord } from "../inventory/host.js";
 import { createLogger } from "../logging/logger.js";
 import type { Logger, TimerHandle } from "../plugin-api/services.js";
 import { FakeBmcFabric } from "../testing/fake-bmc.js";
+import { freeUdpPorts } from "../transport/free-ports.js";
 import { UdpTransport } from "../transport/udp-transport.js";
 import { simHostAddress } from "./lab.js";
 import type { LabHostArgs } from "./maintenance-host.js";
@@ -92,19 +92,6 @@ interface Machine {
   boots: number;
 }
 
-async function freePorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, async () => {
-      const s = createSocket("udp4");
-      await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
-      return s;
-    }),
-  );
-  const ports = socks.map((s) => s.address().port);
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
-
 const HOST_ENTRY = join(fileURLToPath(new URL(".", import.meta.url)), "maintenance-host.js");
 
 export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabResult> {
@@ -127,7 +114,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     smServer,
     smClient,
     mtcalarm,
-  ] = (await freePorts(14)) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+  ] = (await freeUdpPorts(14)) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
   const ports = {
     agentMgmt,
     agentPxeboot,

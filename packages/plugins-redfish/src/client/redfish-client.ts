@@ -50,6 +50,8 @@ function errorMessage(body: Record<string, unknown>): string {
   return typeof err?.message === "string" ? err.message : "";
 }
 
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
 const NETWORK_CODES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
 
 /**
@@ -100,7 +102,18 @@ export class RedfishClient {
         bodyTimeout: timeout,
         signal: AbortSignal.timeout(timeout),
       });
-      const text = await res.body.text();
+      // A hostile or broken BMC must not make us buffer without bound.
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_BODY_BYTES) {
+          res.body.destroy();
+          throw new BmcError("protocol", `${method} ${path}: the BMC answered with more than ${MAX_BODY_BYTES} bytes`, this.o.host);
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const text = Buffer.concat(chunks).toString("utf8");
       let parsed: Record<string, unknown> = {};
       if (text.length > 0) {
         try {
