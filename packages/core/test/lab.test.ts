@@ -54,43 +54,56 @@ test.serial("every host reaches unlocked-enabled-available: two controllers, a s
   t.is(result.hosts.find((x) => x.hostname === "controller-0")?.boots, 1, "the active controller was not rebooted");
 });
 
-test.serial("lock → locked-disabled-online, 200.001, both node-locked files; unlock → enabled; kill → failed → recovered on revive", async (t) => {
-  const { exitCode, result, stderr } = await lab(
-    "--hosts",
-    "3",
-    "--duration",
-    "180",
-    "--keep",
-    "--do",
-    "ready+10:lock worker-2",
-    "--do",
-    "ready+10:lock worker-0",
-    "--do",
-    "ready+10:kill worker-1",
-    "--do",
-    "ready+60:unlock worker-0",
-    "--do",
-    "ready+80:revive worker-1",
-  );
-  t.is(exitCode, 0, stderr);
-  // worker-2: locked and stays locked.
-  const w2 = result.hosts.find((h) => h.hostname === "worker-2");
-  t.is(state(result, "worker-2"), "locked-disabled-online");
-  t.true(result.alarms.some((a) => a.id === "200.001" && a.hostname === "worker-2" && a.severity === "warning"));
-  t.true(existsSync(join(w2?.root ?? "/nonexistent", "var/run/.node_locked")), "/var/run/.node_locked");
-  t.true(existsSync(join(w2?.root ?? "/nonexistent", "var/persist/mtc/.node_locked")), "/var/persist/mtc/.node_locked");
-  // worker-0: locked, then unlocked: enabled again, lock alarm gone, files gone.
-  const w0 = result.hosts.find((h) => h.hostname === "worker-0");
-  t.true(went(result, "worker-0", "locked-disabled-online"));
-  t.is(state(result, "worker-0"), "unlocked-enabled-available");
-  t.false(result.alarms.some((a) => a.id === "200.001" && a.hostname === "worker-0"));
-  t.false(existsSync(join(w0?.root ?? "/nonexistent", "var/run/.node_locked")));
-  // worker-1: killed → failed; revived → recovered.
-  t.true(went(result, "worker-1", "unlocked-disabled-failed"), JSON.stringify(result.history.filter((e) => e.host === "worker-1")));
-  t.is(state(result, "worker-1"), "unlocked-enabled-available");
-  t.false(
-    result.alarms.some((a) => a.hostname === "worker-1"),
-    "worker-1's alarms cleared after recovery",
-  );
-  rmSync(join(w2?.root ?? "/nonexistent", ".."), { recursive: true, force: true });
-});
+test.serial(
+  "lock → locked-disabled-online, 200.001, both node-locked files; reboot and power off/on a locked host; unlock → enabled; kill → failed → recovered on revive",
+  async (t) => {
+    const { exitCode, result, stderr } = await lab(
+      "--hosts",
+      "3",
+      "--duration",
+      "180",
+      "--keep",
+      "--do",
+      "ready+10:lock worker-2",
+      "--do",
+      "ready+10:lock worker-0",
+      "--do",
+      "ready+10:kill worker-1",
+      "--do",
+      "ready+60:unlock worker-0",
+      "--do",
+      "ready+80:revive worker-1",
+      "--do",
+      "ready+30:reboot worker-2",
+      "--do",
+      "ready+90:power-off worker-2",
+      "--do",
+      "ready+110:power-on worker-2",
+    );
+    t.is(exitCode, 0, stderr);
+    // worker-2: locked, rebooted, powered off and on through its BMC; still locked (the persistent file restores
+    // the volatile one at every boot).
+    const w2 = result.hosts.find((h) => h.hostname === "worker-2");
+    t.is(state(result, "worker-2"), "locked-disabled-online");
+    t.is(w2?.boots, 4, "first boot, the enable's reboot, the admin reboot, the power-on");
+    t.true(went(result, "worker-2", "locked-disabled-offline"), "down for the admin reboot");
+    t.true(went(result, "worker-2", "locked-disabled-power-off"));
+    t.true(result.alarms.some((a) => a.id === "200.001" && a.hostname === "worker-2" && a.severity === "warning"));
+    t.true(existsSync(join(w2?.root ?? "/nonexistent", "var/run/.node_locked")), "/var/run/.node_locked");
+    t.true(existsSync(join(w2?.root ?? "/nonexistent", "var/persist/mtc/.node_locked")), "/var/persist/mtc/.node_locked");
+    // worker-0: locked, then unlocked: enabled again, lock alarm gone, files gone.
+    const w0 = result.hosts.find((h) => h.hostname === "worker-0");
+    t.true(went(result, "worker-0", "locked-disabled-online"));
+    t.is(state(result, "worker-0"), "unlocked-enabled-available");
+    t.false(result.alarms.some((a) => a.id === "200.001" && a.hostname === "worker-0"));
+    t.false(existsSync(join(w0?.root ?? "/nonexistent", "var/run/.node_locked")));
+    // worker-1: killed → failed; revived → recovered.
+    t.true(went(result, "worker-1", "unlocked-disabled-failed"), JSON.stringify(result.history.filter((e) => e.host === "worker-1")));
+    t.is(state(result, "worker-1"), "unlocked-enabled-available");
+    t.false(
+      result.alarms.some((a) => a.hostname === "worker-1"),
+      "worker-1's alarms cleared after recovery",
+    );
+    rmSync(join(w2?.root ?? "/nonexistent", ".."), { recursive: true, force: true });
+  },
+);
