@@ -15,7 +15,7 @@ import { HbsAgent } from "../src/heartbeat/hbs-agent.js";
 import { HbsClient } from "../src/heartbeat/hbs-client.js";
 import { UdpHeartbeatControl } from "../src/heartbeat/heartbeat-control.js";
 import { MtcalarmRelay } from "../src/heartbeat/mtcalarm-relay.js";
-import { queryCluster } from "../src/heartbeat/sm-query.js";
+import { queryCluster, smRequest } from "../src/heartbeat/sm-query.js";
 import { silentLogger } from "../src/logging/logger.js";
 import { historyInOrder } from "../src/wire/cluster-vault.js";
 import { encodePulse, withController } from "../src/wire/hbs-pulse.js";
@@ -128,6 +128,33 @@ test.serial("two hbsAgents, five hbsClients and the mtcAgent control over loopba
   t.is(vault0.reqid, 4242);
   t.is(vault0.periodMs, 100);
   t.deepEqual(vault0.histories.map((h) => `${h.controller}:${h.network}`).sort(), ["0:0", "0:1", "1:0", "1:1"]);
+
+  // No SM heartbeat (reqid 0) for more than 800 ms marks the history; SM heartbeats every 200 ms clear it.
+  const ownSmFail = () =>
+    agents[0]!
+      .clusterVault()
+      .histories.filter((h) => h.controller === 0)
+      .every((h) => h.smHeartbeatFail);
+  await waitFor("the SM heartbeat loss marked (no SM running)", ownSmFail);
+  const sm = createSocket("udp4");
+  const beat = setInterval(() => sm.send(smRequest(0), smPorts[0]!.smServer, "127.0.0.1"), 200);
+  try {
+    await waitFor("the SM heartbeat seen", () =>
+      agents[0]!
+        .clusterVault()
+        .histories.filter((h) => h.controller === 0)
+        .every((h) => !h.smHeartbeatFail),
+    );
+  } finally {
+    clearInterval(beat);
+    sm.close();
+  }
+  await waitFor("the SM heartbeat loss marked again", () =>
+    agents[0]!
+      .clusterVault()
+      .histories.filter((h) => h.controller === 0)
+      .every((h) => h.smHeartbeatFail),
+  );
 
   // Cut worker-1: loss on both networks, from controller-0 only, with the critical alarms.
   const t0 = events.length;

@@ -206,3 +206,18 @@ test("a VIM that fails is retried: the alarm arrives on a later attempt, and eve
   t.deepEqual(order, ["service", "service", "service", "alarm"], "the service event is retried twice, then the alarm follows");
   t.like(vim.patches(I2, "alarm")[0], { "event-data": { services: [{ state: "failed", "repair-action": "stop" }] } });
 });
+
+test("the audit reads the host's state and instances from the VIM once, and pushes them to the guestServer", async (t) => {
+  const { vim, agent, fromAgent } = await setup(t);
+  vim.instances = [{ uuid: I2, hostname: "worker-1", services: [{ service: "heartbeat", state: "enabled" }] }];
+  t.true(await waitFor(() => fromAgent(GuestCmd.MTC_CMD_MOD_INST, I2).length > 0, 10_000), "the VIM's instance reaches the server");
+  const hostGet = vim.requests.find((r) => r.method === "GET" && r.url === `/nfvi-plugins/v1/hosts/${HOST}`);
+  t.deepEqual(hostGet?.body, { hostname: "worker-1", uuid: HOST }, "the host query is a GET with a body, as the original");
+  t.true(vim.requests.some((r) => r.method === "GET" && r.url === `/nfvi-plugins/v1/instances/?host_uuid=${HOST}`));
+  t.true(await waitFor(() => fromAgent(GuestCmd.MTC_CMD_MOD_HOST).some((d) => d.payload.heartbeat === "enabled"), 5000), "host reporting from the VIM");
+  t.is(agent.inventory.instances.get(I2)?.reporting, true);
+  // fetched once: later audits only query the guestServer
+  const gets = vim.requests.filter((r) => r.method === "GET").length;
+  t.true(await waitFor(() => fromAgent(GuestCmd.MTC_CMD_QRY_INST).length >= 2, 10_000));
+  t.is(vim.requests.filter((r) => r.method === "GET").length, gets);
+});

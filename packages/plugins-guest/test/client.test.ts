@@ -185,3 +185,26 @@ test("a missing device is retried; a hang-up goes to disabled and reopens", asyn
   t.is(host.opens, 2);
   await c.stop();
 });
+
+test("a challenge timer that fires far too late (the VM was frozen) waits one more period before re-init", async (t) => {
+  /** Virtual time where the wall clock can jump ahead without timers firing, as in a paused VM. */
+  class FreezableClock extends VirtualClock {
+    skew = 0;
+    override now(): number {
+      return super.now() + this.skew;
+    }
+  }
+  const clock = new FreezableClock();
+  const host = new Host();
+  const c = new GuestClient({ device: "/dev/x", clock, logger: silentLogger(), open: host.open });
+  await c.start();
+  await clock.advance(0);
+  host.send({ msg_type: "init_ack", invocation_id: host.all("init")[0]!.invocation_id });
+  await clock.advance(0);
+  t.is(c.state, "enabled");
+  clock.skew = 30_000; // frozen for 30 s
+  await clock.advance(5000);
+  t.is(c.state, "enabled", "not our fault: one more period");
+  await clock.advance(5000);
+  t.is(c.state, "enabling", "still no challenge after that: start over");
+});

@@ -35,6 +35,8 @@ import { bindUdp, closeUdp, sendUdp } from "./udp.js";
 export const CONTROLLER_TYPE = 0x1;
 /** Socket buffers for the pulse and command sockets (the original raises them to rmem_max too). */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+/** At most this many event-loop turns spent reading queued responses at a period end (32 datagrams a turn). */
+const MAX_DRAIN_TURNS = 1000;
 /** How often the ready event is repeated while the mtcAgent has pushed no host yet. */
 const READY_REPEAT_MS = 5_000;
 
@@ -94,6 +96,8 @@ export class HbsAgent {
   private locked = false;
   private lastSmHeartbeat: number;
   private running = false;
+  /** Datagrams read from the pulse sockets (the period end reads until this stops moving). */
+  private datagrams = 0;
   private readonly lockedFile: string;
   private readonly thresholds: Thresholds;
   /** Counters for the bench and tests: requests sent, responses matched, per network. */
@@ -410,6 +414,7 @@ export class HbsAgent {
   }
 
   private onResponse(network: HbsNetwork, data: Buffer, from: string): void {
+    this.datagrams++;
     const d = decodePulse(data);
     if (!d.ok || d.pulse.kind !== "rsp") {
       this.stats.badDatagrams++;
@@ -462,8 +467,26 @@ export class HbsAgent {
   }
 
   /** Period end: take attendance, update the vault, notify SM of changes, start the next period. */
+  /**
+   * The period timer fired. Node runs timers before it reads sockets, so on a busy loop this period's responses
+   * may still sit in the socket buffers: read until a loop turn brings none (bounded), then take attendance.
+   */
   private periodEnd(): void {
-    if (!this.running) return;
+    let seen = this.datagrams;
+    let turns = 0;
+    const settle = () => {
+      if (!this.running) return;
+      if (this.datagrams !== seen && turns++ < MAX_DRAIN_TURNS) {
+        seen = this.datagrams;
+        setImmediate(settle);
+        return;
+      }
+      this.takeAttendance();
+    };
+    setImmediate(settle);
+  }
+
+  private takeAttendance(): void {
     this.stats.periods++;
     const smOk = this.clock.now() - this.lastSmHeartbeat <= this.cfg.heartbeat.smHeartbeatLossMs;
     this.checkLocked();

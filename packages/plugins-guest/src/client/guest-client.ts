@@ -9,6 +9,8 @@ import { HealthDamper, type HealthReport, mergeAction, runHealthScript } from ".
 
 /** GUEST_HEARTBEAT_PROPAGATION_DELAY_IN_SECS: added to every timeout the guest announces. */
 const PROPAGATION_DELAY_S = 1;
+/** guest_timer_scheduling_on_time_within: a timer later than this was not this process's fault to miss. */
+const SCHEDULING_SLACK_MS = 1000;
 
 export interface GuestClientOptions {
   /** /dev/virtio-ports/cgcs.heartbeat in a VM; a pty or UNIX socket path in tests. */
@@ -219,7 +221,15 @@ export class GuestClient extends EventEmitter {
   private armChallengeTimeout(): void {
     this.o.clock.clearTimeout(this.challengeTimer);
     const ms = Math.max(2 * this.o.intervalMs, this.o.minChallengeTimeoutMs);
+    const due = this.o.clock.now() + ms;
     this.challengeTimer = this.o.clock.setTimeout(() => {
+      // A timer that fires well past its time means this VM was not running (paused, migrated): the
+      // host saw the same gap, so wait one more period for a challenge before starting over.
+      if (this.o.clock.now() - due > SCHEDULING_SLACK_MS) {
+        this.o.logger.info({ lateMs: this.o.clock.now() - due }, "challenge timer fired late; this guest was not scheduled");
+        this.armChallengeTimeout();
+        return;
+      }
       this.o.logger.warn({ ms }, "no challenge from the host; re-initialising");
       this.enterEnabling();
     }, ms);
