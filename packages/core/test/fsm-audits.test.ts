@@ -189,3 +189,18 @@ test("BMC access monitoring: unreachable for 2 minutes → 200.010 warning; reac
   t.true(await r.until(() => r.alarm("200.010", "worker-0") === undefined, 5 * MIN));
   await r.stop();
 });
+
+test("hwmon runs for every BMC with sensors: a critical fan → 200.007; its power-cycle action → the power-cycle handler", async (t) => {
+  const r = await rig({ config: { hwmon: { actions: { critical: "power-cycle" } } } });
+  r.host("worker-0", { administrative: "unlocked", bmc: true });
+  t.true(await r.until(() => r.state("worker-0") === "unlocked-enabled-available", 10 * MIN));
+  const m = r.bmcFabric.machine("10.0.0.1");
+  const fan = m.sensors.find((s) => s.name === "Fan_1");
+  if (!fan) throw new Error("no fan");
+  fan.value = 300;
+  fan.status = "cr";
+  t.true(await r.until(() => r.agent.alarms.active().some((a) => a.id === "200.007" && a.hostname === "worker-0"), 10 * MIN));
+  t.true(await r.until(() => r.get("worker-0").action === "powercycle", 10 * MIN), r.get("worker-0").action);
+  t.true(await r.until(() => m.actions.includes("off"), 5 * MIN));
+  await r.stop();
+});

@@ -8,7 +8,7 @@ import { eventually, startPair } from "./helpers/client-process.js";
 
 const DATAGRAMS = 100_000;
 /** The whole barrage must be sent within this long (it is paced, so the kernel queues stay short). */
-const SEND_BUDGET_MS = 60_000;
+const SEND_BUDGET_MS = 120_000;
 
 /** Valid messages of every class, for mutation: the fuzz then reaches past the signature checks. */
 function templates(): Buffer[] {
@@ -44,7 +44,7 @@ function mutate(t: Buffer): Buffer {
 }
 
 test("100k random and mutated datagrams at a live agent and a live client: both stay up and keep serving a real host", async (t) => {
-  t.timeout(180_000);
+  t.timeout(240_000);
   const p = await startPair(t, { hostIp: "127.0.1.67", client: (c) => ({ ...c, messaging: { ...c.messaging, mtcAlivePeriodMs: 200 } }) });
   await p.waitFor((m) => m.kind === "mtcAlive" && m.network === "mgmt");
   t.is(await p.agent.command("worker-1", "loopback"), 0);
@@ -79,18 +79,18 @@ test("100k random and mutated datagrams at a live agent and a live client: both 
   // ...and keep serving the real host: fresh mtcAlives on every network, commands ACKed.
   const mark = p.messages.length;
   for (const network of ["mgmt", "clusterHost", "pxeboot"] as const) {
-    await p.waitFor((m) => m.kind === "mtcAlive" && m.network === network && p.messages.indexOf(m) >= mark, 10_000);
+    await p.waitFor((m) => m.kind === "mtcAlive" && m.network === network && p.messages.indexOf(m) >= mark);
   }
   t.is(await p.agent.command("worker-1", "loopback"), 0);
   t.is(await p.agent.command("worker-1", "locked"), 0);
-  t.true(await eventually(() => p.messages.slice(mark).some((m) => m.kind === "mtcAlive" && (m.flags & 0x8) !== 0), 5000));
-  // Bad input was logged, rate-limited: far fewer lines than datagrams.
+  t.true(await eventually(() => p.messages.slice(mark).some((m) => m.kind === "mtcAlive" && (m.flags & 0x8) !== 0), 15_000));
+  // Bad input was logged, rate-limited (one line per kind of drop and sender per 10 s): far fewer lines than datagrams.
   const dropLines = p.agentLog.filter((l) => l.msg === "mtcAgent inbox dropped a datagram").length;
-  t.true(dropLines > 0 && dropLines < 200, `agent drop lines: ${dropLines}`);
+  t.true(dropLines > 0 && dropLines < sent / 100, `agent drop lines: ${dropLines}`);
   const clientDropLines = p
     .clientLog()
     .split("\n")
     .filter((l) => l.includes("mtcClient dropped a datagram")).length;
-  t.true(clientDropLines > 0 && clientDropLines < 200, `client drop lines: ${clientDropLines}`);
+  t.true(clientDropLines > 0 && clientDropLines < sent / 100, `client drop lines: ${clientDropLines}`);
   t.is(p.client.exitCode, null);
 });

@@ -185,3 +185,18 @@ test("the degrade audit re-sends the current degrade state every period", async 
   await clock.advance(90_000);
   t.deepEqual(agent.calls, ["degrade worker-0 clear", "degrade worker-0 clear", "degrade worker-0 clear"]);
 });
+
+test("config: hwmon defaults are the reference's (120 s audit, 30 s degrade audit, ignore/log/alarm); AIO-SX refuses a reset default", async (t) => {
+  const { defaultConfig } = await import("../src/config/load.js");
+  const { hwmonSettings } = await import("../src/hwmon/settings.js");
+  t.deepEqual(hwmonSettings(defaultConfig()), {
+    auditIntervalMs: 120_000,
+    degradeAuditMs: 30_000,
+    defaultActions: { minor: "ignore", major: "log", critical: "alarm" },
+    systemType: "standard",
+  });
+  const sx = defaultConfig({ system: { type: "aio-sx" }, hwmon: { actions: { critical: "reset" } } });
+  const { clock, alarms, agent } = setup();
+  t.throws(() => new HwmonMonitor({ hostname: "h", read: async () => [], clock, alarms, agent, ...hwmonSettings(sx) }), { message: /AIO simplex/ });
+  t.throws(() => defaultConfig({ hwmon: { auditInterval: 5 } }));
+});

@@ -246,3 +246,16 @@ test("info: manufacturer, model, serial, BMC firmware, power state", async (t) =
   t.like(info, { manufacturer: "Metal Emulated Systems", model: "RF-1000", serial: "EMU0001", firmwareVersion: "5.10.00", powerState: "off" });
   t.like(info.extra, { biosVersion: "2.4.1", partNumber: "PN-RF-1000", authMethod: "session" });
 });
+
+test("the emulator expires idle sessions after SessionTimeout; the client still gets through (renewal or 401 re-login)", async (t) => {
+  const r = await startEmulator({ faults: { sessionTimeoutS: 1 } });
+  t.teardown(() => r.emulator.close());
+  const d = r.driver();
+  t.teardown(() => d.close());
+  await d.power.status();
+  t.is(r.emulator.activeSessions(), 1);
+  await new Promise((res) => setTimeout(res, 1_300));
+  t.is(r.emulator.activeSessions(), 0, "idle longer than SessionTimeout: the BMC dropped it");
+  t.is(await d.power.status(), "off");
+  t.is(d.client.stats.logins, 2);
+});

@@ -23,17 +23,27 @@ export class RegistryBmcAccess implements BmcAccess {
 
   driverFor(host: HostRecord): BmcDriver | undefined {
     const b = host.bmc;
-    const key = b ? `${b.type}|${b.address}|${b.username}|${b.secretRef ?? ""}` : "";
+    const key = b ? `${b.type}|${b.address}|${b.port ?? ""}|${b.username}|${b.secretRef ?? ""}` : "";
     const hit = this.cache.get(host.hostname);
     if (hit && hit.key === key) return hit.driver;
     // Brokers belong to the pool (other users may share them); plain drivers are ours to close.
     if (hit?.driver && !this.pool) void hit.driver.close();
     let driver: BmcDriver | undefined;
-    if (b?.secretRef && b.address && b.username && this.registry.has(b.type)) {
+    // bm_type "bmc" is the reference's name for a BMC whose protocol is learned (reference §6.1): "dynamic".
+    const protocol = b?.type === "bmc" ? "dynamic" : b?.type;
+    if (b?.secretRef && b.address && b.username && protocol && this.registry.has(protocol)) {
       try {
-        const target = { host: host.hostname, address: b.address, username: b.username, password: this.resolveSecret(b.secretRef) };
-        if (!this.registry.get(b.type).capabilities.includes("power")) throw new Error(`BMC protocol '${b.type}' lacks capability 'power'`);
-        driver = this.pool ? this.pool.get(b.type, target).driver : this.registry.connect(b.type, target, ["power"]);
+        const target = {
+          host: host.hostname,
+          address: b.address,
+          ...(b.port ? { port: b.port } : {}),
+          username: b.username,
+          password: this.resolveSecret(b.secretRef),
+          // A protocol learned earlier and kept with the host skips learning.
+          ...(b.learned ? { options: { learned: b.learned } } : {}),
+        };
+        if (!this.registry.get(protocol).capabilities.includes("power")) throw new Error(`BMC protocol '${protocol}' lacks capability 'power'`);
+        driver = this.pool ? this.pool.get(protocol, target).driver : this.registry.connect(protocol, target, ["power"]);
       } catch (err) {
         this.log.warn({ host: host.hostname, err: (err as Error).message }, "BMC not usable");
       }

@@ -11,13 +11,15 @@ import { nodePaths } from "../config/paths.js";
 import type { MetalConfig } from "../config/schema.js";
 import { type ActionVerdict, requestAction } from "../fsm/admin-actions.js";
 import { SEC } from "../fsm/common.js";
-import { applyHeartbeatEvent, applyHostMessage } from "../fsm/events.js";
+import { applyHeartbeatEvent, applyHostMessage, hwmonAction } from "../fsm/events.js";
 import { type BmcAccess, HostCtx, type MaintenanceEnv } from "../fsm/host-context.js";
 import { Mnfa } from "../fsm/mnfa.js";
 import { Scheduler } from "../fsm/scheduler.js";
 import { HttpServiceManager, type ServiceManager, SimulatedServiceManager } from "../fsm/service-manager.js";
+import { type HwmonAgentPort, HwmonMonitor } from "../hwmon/monitor.js";
+import { hwmonSettings } from "../hwmon/settings.js";
 import { FileInventoryStore } from "../inventory/file-store.js";
-import { type NewHost, newHostRecord, validateNewHost } from "../inventory/host.js";
+import { DegradeMask, type NewHost, newHostRecord, validateNewHost } from "../inventory/host.js";
 import type { HostRecord, InventoryStore } from "../inventory/store.js";
 import type { BmcRegistry } from "../plugin-api/bmc.js";
 import type { Secret } from "../plugin-api/secret.js";
@@ -86,8 +88,8 @@ export class MtcAgent {
   private unsubscribe: Array<() => void> = [];
   private auditTimer: TimerHandle | undefined;
   private flushing = false;
-  /** bmc_handler's access monitoring: one monitor per provisioned BMC (200.010 after accessAlarmDelay). */
-  private readonly monitors = new Map<string, { key: string; monitor: BmcAccessMonitor }>();
+  /** bmc_handler's access monitoring (200.010) and hwmon's sensor monitoring, one of each per provisioned BMC. */
+  private readonly monitors = new Map<string, { key: string; monitor: BmcAccessMonitor; sensors?: HwmonMonitor }>();
   private readonly pool: BmcBrokerPool | undefined;
 
   constructor(private readonly o: MtcAgentOptions) {
@@ -161,7 +163,10 @@ export class MtcAgent {
     this.scheduler.stop();
     this.o.clock.clearInterval(this.auditTimer);
     for (const u of this.unsubscribe.splice(0)) u();
-    for (const { monitor } of this.monitors.values()) monitor.stop();
+    for (const { monitor, sensors } of this.monitors.values()) {
+      monitor.stop();
+      sensors?.stop();
+    }
     this.monitors.clear();
     await this.flushNow();
     await this.pool?.closeAll();
@@ -249,6 +254,7 @@ export class MtcAgent {
 
   private removeHost(name: string): void {
     this.monitors.get(name)?.monitor.stop();
+    this.monitors.get(name)?.sensors?.stop();
     this.monitors.delete(name);
     this.scheduler.hosts.delete(name);
     this.mnfa.forget(name);
@@ -261,10 +267,11 @@ export class MtcAgent {
   private watchBmc(c: HostCtx): void {
     const b = c.rec.bmc;
     const driver = c.bmc();
-    const key = b && driver ? `${b.type}|${b.address}|${b.username}|${b.secretRef ?? ""}` : "";
+    const key = b && driver ? `${b.type}|${b.address}|${b.port ?? ""}|${b.username}|${b.secretRef ?? ""}` : "";
     const cur = this.monitors.get(c.name);
     if (cur?.key === key) return;
     cur?.monitor.stop();
+    cur?.sensors?.stop();
     this.monitors.delete(c.name);
     if (!key || !driver?.power) {
       this.alarms.clear("200.010", c.name);
@@ -288,9 +295,41 @@ export class MtcAgent {
       probeIntervalMs: this.o.config.bmc.probeInterval * SEC,
       alarmDelayMs: this.o.config.bmc.accessAlarmDelay * SEC,
     });
-    this.monitors.set(c.name, { key, monitor });
+    const read = driver.sensors?.read.bind(driver.sensors);
+    const sensors =
+      this.o.config.maintenance.hwmon && read
+        ? new HwmonMonitor({
+            hostname: c.name,
+            read,
+            clock: this.o.clock,
+            alarms: this.alarms,
+            agent: this.hwmon,
+            logger: this.o.log,
+            ...hwmonSettings(this.o.config),
+          })
+        : undefined;
+    this.monitors.set(c.name, { key, monitor, ...(sensors ? { sensors } : {}) });
     monitor.start();
+    sensors?.start();
   }
+
+  /** What hwmon tells maintenance: degrade (DEGRADE_MASK_HWMON), reset, power-cycle (reference §6.4). */
+  readonly hwmon: HwmonAgentPort = {
+    degrade: (hostname, raised) => {
+      const c = this.scheduler.hosts.get(hostname);
+      if (!c) return;
+      if (raised) c.rec.degradeMask |= DegradeMask.Hwmon;
+      else c.rec.degradeMask &= ~DegradeMask.Hwmon;
+    },
+    reset: (hostname, reason) => {
+      const c = this.scheduler.hosts.get(hostname);
+      if (c) hwmonAction(this.env, c, "reset", reason);
+    },
+    powerCycle: (hostname, reason) => {
+      const c = this.scheduler.hosts.get(hostname);
+      if (c) hwmonAction(this.env, c, "powercycle", reason);
+    },
+  };
 
   /** Tell messaging what it needs to know about a host (addresses, admin state, pxeboot watch). */
   private publish(c: HostCtx): void {

@@ -430,6 +430,11 @@ export class MtcClient {
     p.catch((err: Error) => this.bad.warn(`bg:${what}`, { err: err.message }, `${what} failed`));
   }
 
+  /** goenabled codes sent and not yet echoed by the agent. */
+  awaitingEcho(): number[] {
+    return [...this.unechoed.keys()];
+  }
+
   /** The peer-controller info the agent last sent (MTC_MSG_INFO). */
   info(): Readonly<Record<string, unknown>> {
     return this.mtcInfo;

@@ -305,9 +305,11 @@ export const configSchema = z
         smUrl: z.string().url().optional(),
         /** Periodic alarm audit (oos_test_period). */
         alarmAuditPeriod: seconds.default(300),
+        /** Run hwmon (sensor monitoring, settings in `hwmon`) for every host whose BMC reads sensors. */
+        hwmon: z.boolean().default(true),
       })
       .strict()
-      .default({ tickMs: 50, powerOffRetryWait: 30, snmpTraps: [], alarmAuditPeriod: 300 }),
+      .default({ tickMs: 50, powerOffRetryWait: 30, snmpTraps: [], alarmAuditPeriod: 300, hwmon: true }),
     logging: z
       .object({
         level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),

@@ -49,17 +49,23 @@ const DEGRADE_CLEAR = 0x77770000;
 function hostEvent(env: MaintenanceEnv, c: HostCtx, code: number): void {
   if (code === DEGRADE_RAISE) c.rec.degradeMask |= DegradeMask.Collectd;
   else if (code === DEGRADE_CLEAR) c.rec.degradeMask &= ~DegradeMask.Collectd;
-  else if (code === HWMON_POWERCYCLE || code === HWMON_RESET) {
-    // Both need the BMC, and neither is ever applied to the active controller.
-    if (c.isSelf || !c.bmcProvisioned()) {
-      env.log.warn({ host: c.name, code }, "hwmon action refused: active controller or no BMC");
-      return;
-    }
-    if (code === HWMON_POWERCYCLE) {
-      if (c.action !== "powercycle") c.setAction("powercycle");
-    } else if (!c.locked && c.rec.operational === "enabled") forceFullEnable(c, "critical sensor: reset");
-    else if (c.locked) c.setAction("reset");
+  else if (code === HWMON_POWERCYCLE) hwmonAction(env, c, "powercycle", "critical sensor");
+  else if (code === HWMON_RESET) hwmonAction(env, c, "reset", "critical sensor");
+}
+
+/**
+ * invoke_hwmon_action (reference §2.12): a critical sensor asks for a reset or a power-cycle. Both need the BMC
+ * and neither is ever applied to the active controller. A reset of an in-service host is a full enable.
+ */
+export function hwmonAction(env: MaintenanceEnv, c: HostCtx, what: "reset" | "powercycle", reason: string): void {
+  if (c.isSelf || !c.bmcProvisioned()) {
+    env.log.warn({ host: c.name, what, reason }, "hwmon action refused: active controller or no BMC");
+    return;
   }
+  if (what === "powercycle") {
+    if (c.action !== "powercycle") c.setAction("powercycle");
+  } else if (!c.locked && c.rec.operational === "enabled") forceFullEnable(c, `${reason}: reset`);
+  else if (c.locked) c.setAction("reset");
 }
 
 /** mtcAlive flag audit: the node-locked files must match the admin state; out-of-band failures re-enable. */

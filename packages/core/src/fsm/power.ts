@@ -49,7 +49,11 @@ export const powerHandler: HandlerDef<HostCtx> = {
       // MTC_POWER_ACTION_QUERY_WAIT (on) / the power-off settle time before the verify.
       timeoutMs: (c) => (c.vars.target === "on" ? 30 : 10) * SEC,
       run: (c) => (c.outcome("set")?.state === "fail" ? goto("RETRY") : stay),
-      onTimeout: (c) => (c.outcome("set")?.state === "ok" ? goto("VERIFY") : goto("RETRY")),
+      onTimeout: (c) => {
+        if (c.outcome("set")?.state === "ok") return goto("VERIFY");
+        c.bmcAccessible = false;
+        return goto("RETRY");
+      },
       next: [["VERIFY"], ["RETRY", "request failed"]],
     },
     {

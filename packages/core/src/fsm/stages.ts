@@ -69,7 +69,11 @@ export function powerStatusStages(o: { decide(c: HostCtx, state: "on" | "off"): 
         if (!s || s.state === "pending") return stay;
         return s.state === "fail" ? goto(o.unreachable) : o.decide(c, s.value);
       },
-      onTimeout: () => goto(o.unreachable),
+      onTimeout: (c) => {
+        // No answer in time is as good as no access (reference: "BMC not accessible").
+        c.bmcAccessible = false;
+        return goto(o.unreachable);
+      },
       next: o.next,
     },
   ];

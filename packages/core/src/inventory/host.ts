@@ -93,6 +93,8 @@ export function validateNewHost(h: Partial<NewHost>): string | undefined {
     if (typeof b !== "object" || b === null || typeof b.type !== "string" || typeof b.address !== "string" || typeof b.username !== "string")
       return "bmc: needs type, address and username";
     if (b.type.length > 32 || b.address.length > 64 || b.username.length > 64) return "bmc: field too long";
+    if (b.port !== undefined && (!Number.isInteger(b.port) || b.port < 1 || b.port > 65535)) return "bmc.port: 1..65535";
+    if (b.secretRef !== undefined && (typeof b.secretRef !== "string" || b.secretRef.length > 4096)) return "bmc.secretRef: a file path";
   }
   if (h.administrative !== undefined && h.administrative !== "locked" && h.administrative !== "unlocked") return "administrative must be locked or unlocked";
   return undefined;

@@ -19,7 +19,8 @@ export interface HostRecord {
   task: string;
   uptime: number;
   degradeMask: number;
-  bmc?: { type: string; address: string; username: string; secretRef?: string; learned?: string };
+  /** secretRef: the 0600 file with the password (never the password itself); port: a non-standard BMC port. */
+  bmc?: { type: string; address: string; username: string; port?: number; secretRef?: string; learned?: string };
   autoRecovery?: Record<string, { count: number; disabled: boolean }>;
   /** Free-form maintenance info persisted with the host (mtce_info). */
   mtceInfo?: Record<string, unknown>;

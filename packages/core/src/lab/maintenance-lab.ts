@@ -99,38 +99,26 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   const clock = new ScaledClock(o.speed);
   const bootMs = (o.bootS ?? 30) * 1000;
   const log: Logger = createLogger({ level: o.logLevel ?? "error", name: "lab" });
-  const [
-    agentMgmt,
-    agentPxeboot,
-    clientMgmt,
-    clientClstr,
-    clientPxeboot,
-    hbsAgentMgmt,
-    hbsAgentClstr,
-    hbsClientMgmt,
-    hbsClientClstr,
-    hbsCmd,
-    hbsEvent,
-    smServer,
-    smClient,
-    mtcalarm,
-  ] = (await freeUdpPorts(14)) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
-  const ports = {
-    agentMgmt,
-    agentPxeboot,
-    clientMgmt,
-    clientClstr,
-    clientPxeboot,
-    hbsAgentMgmt,
-    hbsAgentClstr,
-    hbsClientMgmt,
-    hbsClientClstr,
-    hbsCmd,
-    hbsEvent,
-    smServer,
-    smClient,
-    mtcalarm,
-  };
+  // Every port the lab's daemons use, free on this machine (other tests run alongside).
+  const PORT_NAMES = [
+    "agentMgmt",
+    "agentPxeboot",
+    "clientMgmt",
+    "clientClstr",
+    "clientPxeboot",
+    "hbsAgentMgmt",
+    "hbsAgentClstr",
+    "hbsClientMgmt",
+    "hbsClientClstr",
+    "hbsCmd",
+    "hbsEvent",
+    "smServer",
+    "smClient",
+    "mtcalarm",
+  ] as const;
+  const free = await freeUdpPorts(PORT_NAMES.length);
+  const ports = Object.fromEntries(PORT_NAMES.map((n, i) => [n, free[i] as number])) as Record<(typeof PORT_NAMES)[number], number>;
+  const { hbsCmd, hbsEvent } = ports;
   const controllerIp = "127.0.0.1";
   const heartbeat = { mode: "unicast" as const, clientPmondFlag: "always" as const, agents: [{ hostname: "controller-0", address: controllerIp }] };
 

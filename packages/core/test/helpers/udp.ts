@@ -33,7 +33,7 @@ export class Peer {
   /** Wait (bounded) until a received datagram matches. */
   async waitFor(
     pred: (d: { data: Buffer; address: string; port: number }) => boolean,
-    timeoutMs = 5000,
+    timeoutMs = 20_000,
   ): Promise<{ data: Buffer; address: string; port: number }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { HostView } from "../../agent/mtc-agent.js";
+import { intOption } from "../errors.js";
 import { type ApiTargetOptions, apiClient, callApi, withApiTarget } from "./api-target.js";
 
 interface AddOptions extends ApiTargetOptions {
@@ -11,6 +12,7 @@ interface AddOptions extends ApiTargetOptions {
   pxebootIp?: string;
   bmType?: string;
   bmIp?: string;
+  bmPort?: number;
   bmUsername?: string;
   bmSecretFile?: string;
   unlocked?: boolean;
@@ -31,6 +33,7 @@ export function hostAddCommand(program: Command): void {
       .option("--pxeboot-ip <ip>")
       .option("--bm-type <type>", "BMC protocol (a plugin's, e.g. ipmi, redfish)")
       .option("--bm-ip <ip>")
+      .option("--bm-port <port>", "BMC port when not the protocol's default", intOption("--bm-port", 1, 65535))
       .option("--bm-username <user>")
       .option("--bm-secret-file <file>", "file (mode 0600) with the BMC password, read by the agent")
       .option("--unlocked", "add it unlocked (it is enabled right away)")
@@ -43,7 +46,13 @@ export function hostAddCommand(program: Command): void {
     if (o.clusterHostIp) body.clusterHostIp = o.clusterHostIp;
     if (o.pxebootIp) body.pxebootIp = o.pxebootIp;
     if (o.bmType || o.bmIp || o.bmUsername) {
-      body.bmc = { type: o.bmType, address: o.bmIp, username: o.bmUsername, ...(o.bmSecretFile ? { secretRef: o.bmSecretFile } : {}) };
+      body.bmc = {
+        type: o.bmType,
+        address: o.bmIp,
+        username: o.bmUsername,
+        ...(o.bmPort ? { port: o.bmPort } : {}),
+        ...(o.bmSecretFile ? { secretRef: o.bmSecretFile } : {}),
+      };
     }
     if (o.unlocked) body.administrative = "unlocked";
     const api = await apiClient(o, true);
