@@ -76,6 +76,7 @@ const ADDRESS = /^[0-9a-fA-F:.]{2,45}$/;
 
 /** Validate operator input for a new host; returns the reason when it is unusable. */
 export function validateNewHost(h: Partial<NewHost>): string | undefined {
+  if (typeof h !== "object" || h === null || Array.isArray(h)) return "a host is a JSON object";
   if (typeof h.hostname !== "string" || !HOSTNAME.test(h.hostname)) return "hostname: lower-case letters, digits and '-', at most 63";
   if (h.personality !== "controller" && h.personality !== "worker" && h.personality !== "storage") return "personality must be controller, worker or storage";
   if (

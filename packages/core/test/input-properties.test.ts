@@ -1,0 +1,80 @@
+import test from "ava";
+import fc from "fast-check";
+import { ApiClient, ApiError } from "../src/api/client.js";
+import { ApiServer } from "../src/api/server.js";
+import { secretFromString } from "../src/di/secret.js";
+import { validateNewHost } from "../src/inventory/host.js";
+import { LAB_ACTIONS, parseLabStep } from "../src/lab/scenario.js";
+import { silentLogger } from "../src/logging/logger.js";
+import { Rig } from "./support/agent-rig.js";
+
+test("host validation never throws on hostile input; it accepts or names the bad field", (t) => {
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(fc.anything(), (v) => {
+        const r = validateNewHost(v as never);
+        return r === undefined || (typeof r === "string" && r.length > 0 && r.length < 200);
+      }),
+      { numRuns: 2000 },
+    ),
+  );
+});
+
+test("lab --do parsing: well-formed steps round-trip; anything else is an Error naming --do", (t) => {
+  const roundTrip = fc.property(
+    fc.nat({ max: 86_400 }),
+    fc.constantFrom(...LAB_ACTIONS),
+    fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/),
+    fc.boolean(),
+    (at, action, host, ready) => {
+      const s = parseLabStep(`${ready ? "ready+" : ""}${at}:${action} ${host}`);
+      return s.atS === at && s.action === action && s.host === host && s.afterReady === ready;
+    },
+  );
+  const hostile = fc.property(fc.string({ maxLength: 80 }), (text) => {
+    try {
+      const s = parseLabStep(text);
+      return (LAB_ACTIONS as readonly string[]).includes(s.action);
+    } catch (err) {
+      return err instanceof Error && err.message.startsWith("--do ");
+    }
+  });
+  t.notThrows(() => fc.assert(roundTrip));
+  t.notThrows(() => fc.assert(hostile, { numRuns: 2000 }));
+  t.throws(() => parseLabStep("12:explode worker-0"), { message: /unknown action 'explode'/ });
+});
+
+test("REST API: random JSON bodies and paths get a JSON answer, never a 500, and the agent keeps serving", async (t) => {
+  const rig = new Rig();
+  await rig.agent.start();
+  const api = new ApiServer({ agent: rig.agent, log: silentLogger(), address: "127.0.0.1", port: 0, token: secretFromString("tok") });
+  const { port } = await api.start();
+  t.teardown(async () => {
+    await api.stop();
+    await rig.stop();
+  });
+  const client = new ApiClient(`http://127.0.0.1:${port}`, "tok");
+  const statuses = new Set<number>();
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom("POST", "PATCH", "DELETE", "GET"),
+      fc.constantFrom("/v1/hosts", "/v1/hosts/worker-0", "/v1/hosts/%00", "/v1/alarms", "/v1/hosts/a/b", "/x"),
+      fc.jsonValue({ maxDepth: 3 }),
+      async (method, path, body) => {
+        try {
+          await client.request(method, path, method === "GET" || method === "DELETE" ? undefined : body);
+          statuses.add(200);
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err;
+          statuses.add(err.status);
+          if (err.status >= 500 || err.status === 0) return false;
+        }
+        return true;
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.false([...statuses].some((s) => s >= 500));
+  const list = await client.request<{ hosts: unknown[] }>("GET", "/v1/hosts");
+  t.true(Array.isArray(list.hosts));
+});
