@@ -220,7 +220,8 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     ports,
     heartbeat,
     // One scheduler pass every 50 ms of real time, whatever the speed.
-    maintenance: { tickMs: Math.max(1, Math.round(50 * o.speed)), stateDir },
+    // (capped at the schema's 1 s: above speed 20 a pass runs more often than every 50 ms of real time)
+    maintenance: { tickMs: Math.min(1000, Math.max(1, Math.round(50 * o.speed))), stateDir },
     api: { address: "127.0.0.1", port: o.apiPort ?? 0 },
     plugins: { discover: false },
   });
