@@ -1,8 +1,8 @@
-import { AR_CAUSES, AR_DISABLED_TASK, DegradeMask, nodeTypeMask } from "../inventory/host.js";
+import { AR_CAUSES, AR_DISABLED_TASK, DegradeMask } from "../inventory/host.js";
 import { forceFullEnable, hostServicesCommand, SEC, smNotify, Timers } from "./common.js";
 import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
-import { startHeartbeat } from "./stages.js";
+import { addToHeartbeat, startHeartbeat } from "./stages.js";
 
 /**
  * Add (reference §2.3): runs for every new host and for every host loaded after an agent restart (so the
@@ -46,12 +46,7 @@ export const addHandler: HandlerDef<HostCtx> = {
           ar[cause] = { count: ar[cause]?.count ?? c.cfg.autoRecovery[cause].threshold + 1, disabled: true };
           c.raise({ id: "200.004", severity: "critical", text: `${c.name} auto-recovery disabled: ${AR_DISABLED_TASK[cause]}` });
           c.env.persist(c);
-          c.env.heartbeat.addHost({
-            hostname: c.name,
-            mgmtIp: c.rec.mgmtIp ?? "",
-            ...(c.rec.clusterHostIp ? { clusterHostIp: c.rec.clusterHostIp } : {}),
-            nodeType: nodeTypeMask(c.rec),
-          });
+          addToHeartbeat(c);
           c.setAction("none");
           return done("pass");
         }
@@ -107,12 +102,7 @@ export const addHandler: HandlerDef<HostCtx> = {
     {
       name: "MTC_SERVICES",
       run: (c) => {
-        c.env.heartbeat.addHost({
-          hostname: c.name,
-          mgmtIp: c.rec.mgmtIp ?? "",
-          ...(c.rec.clusterHostIp ? { clusterHostIp: c.rec.clusterHostIp } : {}),
-          nodeType: nodeTypeMask(c.rec),
-        });
+        addToHeartbeat(c);
         const inService = !c.locked && c.rec.operational === "enabled";
         if (inService && !c.isSelf && !c.isAio && c.cfg.heartbeat.failureAction !== "none") return goto("HEARTBEAT_WAIT");
         return goto("DONE");

@@ -3,6 +3,7 @@ import { DegradeMask } from "../inventory/host.js";
 import { forceFullEnable } from "./common.js";
 import { type HostCtx, type MaintenanceEnv, MtcFlag } from "./host-context.js";
 import type { Mnfa } from "./mnfa.js";
+import { addToHeartbeat } from "./stages.js";
 
 const SOAK_STAGES = new Set(["HEARTBEAT_SOAK", "HEARTBEAT_WAIT", "HEARTBEAT_START"]);
 
@@ -80,13 +81,26 @@ function flagAudit(c: HostCtx, flags: number, network: string): void {
   }
 }
 
+/**
+ * MTC_EVENT_HEARTBEAT_READY (reference §3.3): an hbsAgent that (re)started knows no host, so the mtcAgent pushes
+ * ADD_HOST for every host it heartbeats and START_HOST for the in-service ones. Taken from either controller's
+ * hbsAgent (the commands go to both); ADD/START are idempotent on an hbsAgent that already has the host.
+ */
+function pushHeartbeatInventory(env: MaintenanceEnv): void {
+  const hosts = [...env.hosts()].filter((c) => c.rec.mgmtIp && c.action !== "delete");
+  for (const c of hosts) addToHeartbeat(c);
+  for (const c of hosts) if (!c.locked && c.rec.operational === "enabled" && !c.isSelf) env.heartbeat.startHost(c.name);
+  // A restarted hbsAgent starts inactive; say which controller is active now rather than at the next in-service test.
+  env.heartbeat.activeController(env.self);
+}
+
 /** hbsAgent events (reference §3.3); only the active controller's hbsAgent is listened to. */
 export function applyHeartbeatEvent(env: MaintenanceEnv, mnfa: Mnfa, e: HeartbeatEvent): void {
-  if (e.from !== env.self) return;
   if (e.kind === "ready") {
-    for (const c of env.hosts()) if (!c.locked && c.rec.operational === "enabled" && !c.isSelf) env.heartbeat.startHost(c.name);
+    pushHeartbeatInventory(env);
     return;
   }
+  if (e.from !== env.self) return;
   const c = env.host(e.hostname);
   if (!c) return;
   const action = env.config.heartbeat.failureAction;

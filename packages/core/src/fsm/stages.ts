@@ -1,3 +1,4 @@
+import { nodeTypeMask } from "../inventory/host.js";
 import { powerStatus } from "./bmc-power.js";
 import { holdThenClearTask, SEC } from "./common.js";
 import { done, END, goto, type StageDef, type Step, stay } from "./engine.js";
@@ -42,6 +43,16 @@ export function goenabledStages(o: {
       next: o.next,
     },
   ];
+}
+
+/** ADD_HOST: the host's heartbeat addresses and node type to the hbsAgents (monitoring starts with START_HOST). */
+export function addToHeartbeat(c: HostCtx): void {
+  c.env.heartbeat.addHost({
+    hostname: c.name,
+    mgmtIp: c.rec.mgmtIp ?? "",
+    ...(c.rec.clusterHostIp ? { clusterHostIp: c.rec.clusterHostIp } : {}),
+    nodeType: nodeTypeMask(c.rec),
+  });
 }
 
 /** Start the heartbeat soak: forget earlier losses, START_HOST. */
