@@ -1,9 +1,10 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import test from "ava";
-import { learnProtocol, persistLearned, redfishVersionSupported } from "../src/bmc/learn.js";
+import { learnProtocol, persistLearned, redfishVersionSupported, withLearned } from "../src/bmc/learn.js";
 import { secretFromString } from "../src/di/secret.js";
 import type { HostRecord, InventoryStore } from "../src/inventory/store.js";
+import { Rig } from "./support/agent-rig.js";
 
 async function serve(handler: http.RequestListener): Promise<{ port: number; close: () => Promise<void> }> {
   const s = http.createServer(handler);
@@ -64,4 +65,31 @@ test("the learned protocol is persisted with the host", async (t) => {
   t.is(saved.bmc?.learned, "redfish");
   t.is(saved.mtceInfo?.bmc_protocol, "redfish");
   await t.throwsAsync(persistLearned(store, "nobody", { protocol: "ipmi", reason: "x" }), { message: /unknown host/ });
+});
+
+test("a host modify keeps the learned protocol while the BMC's type, address and port stay, and forgets it otherwise", (t) => {
+  const rig = new Rig();
+  const bmc = { type: "dynamic", address: "10.0.0.9", username: "root", secretRef: "/etc/bmc.pw" };
+  t.true(rig.agent.addHost({ hostname: "worker-2", personality: "worker", mgmtIp: "192.168.204.52", bmc }).ok);
+  const c = rig.agent.ctx("worker-2")!;
+  c.rec = withLearned({ ...c.rec, bmc: c.rec.bmc! }, "redfish");
+  const modify = (b: object) => {
+    const r = rig.agent.modifyHost("worker-2", { bmc: { ...bmc, ...b } });
+    if (!r.ok) throw new Error(r.reason);
+    return r.host;
+  };
+  let h = modify({ username: "admin", secretRef: "/etc/bmc2.pw" });
+  t.is(h.bmc?.learned, "redfish", "a new user or password keeps what was learned");
+  t.is(h.mtceInfo?.bmc_protocol, "redfish");
+  t.true(rig.agent.modifyHost("worker-2", { mgmtIp: "192.168.204.53" }).ok);
+  t.is(rig.agent.host("worker-2")?.bmc?.learned, "redfish", "a modify without the BMC keeps it");
+  h = modify({ address: "10.0.0.10" });
+  t.is(h.bmc?.learned, undefined, "a new address is learned again");
+  t.is(h.mtceInfo?.bmc_protocol, undefined);
+  c.rec = withLearned({ ...c.rec, bmc: c.rec.bmc! }, "ipmi");
+  h = modify({ address: "10.0.0.10", port: 8443 });
+  t.is(h.bmc?.learned, undefined, "a new port too");
+  c.rec = withLearned({ ...c.rec, bmc: c.rec.bmc! }, "ipmi");
+  h = modify({ address: "10.0.0.10", port: 8443, type: "redfish" });
+  t.is(h.bmc?.learned, undefined, "and a new type");
 });

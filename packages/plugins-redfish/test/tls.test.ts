@@ -1,44 +1,11 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { SystemClock } from "@metal/core/clock/index";
 import { secretFromString } from "@metal/core/di/secret";
 import type { BmcError } from "@metal/core/plugin-api";
 import test from "ava";
 import { RedfishDriver } from "../src/driver.js";
 import { RedfishEmulator } from "../src/emulator/server.js";
-
-/** A self-signed certificate for 127.0.0.1, made by openssl for this run. */
-function makeCert(): { dir: string; cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), "metal-tls-"));
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ],
-    {
-      stdio: "ignore",
-    },
-  );
-  return { dir, cert, key };
-}
+import { selfSignedCert as makeCert } from "../src/emulator/test-cert.js";
 
 test("TLS verification is on by default; the CA option or --insecure let the call through", async (t) => {
   const { cert, key } = makeCert();

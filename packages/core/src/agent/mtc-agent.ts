@@ -7,6 +7,7 @@ import type { AlarmSink } from "../alarms/sink.js";
 import { SnmpTrapSink } from "../alarms/snmp-sink.js";
 import { BmcAccessMonitor } from "../bmc/access-monitor.js";
 import { BmcBrokerPool, brokerSettings } from "../bmc/broker-pool.js";
+import { carryLearned, withLearned } from "../bmc/learn.js";
 import { nodePaths } from "../config/paths.js";
 import type { MetalConfig } from "../config/schema.js";
 import { type ActionVerdict, requestAction } from "../fsm/admin-actions.js";
@@ -24,7 +25,7 @@ import type { HostRecord, InventoryStore } from "../inventory/store.js";
 import type { BmcRegistry } from "../plugin-api/bmc.js";
 import type { Secret } from "../plugin-api/secret.js";
 import type { Clock, Logger, TimerHandle } from "../plugin-api/services.js";
-import { RegistryBmcAccess } from "./bmc-access.js";
+import { provisioningKey, RegistryBmcAccess } from "./bmc-access.js";
 import type { HeartbeatControl, HostMessaging } from "./ports.js";
 
 export interface MtcAgentOptions {
@@ -214,7 +215,8 @@ export class MtcAgent {
     const merged = { hostname, personality: c.rec.personality, ...fields };
     const reason = validateNewHost(merged as Partial<NewHost>);
     if (reason) return { ok: false, reason };
-    const next = { ...c.rec, ...(fields as Partial<HostRecord>) };
+    // A BMC at a new address (or of a new type) is learned again; otherwise what was learned stays.
+    const next = carryLearned(c.rec, { ...c.rec, ...(fields as Partial<HostRecord>) });
     if (typeof next.mgmtMac === "string") next.mgmtMac = next.mgmtMac.toLowerCase();
     c.rec = next;
     this.dirty.add(hostname);
@@ -265,9 +267,8 @@ export class MtcAgent {
 
   /** Keep one BMC access monitor per provisioned BMC; its probes and the handlers' calls share the broker. */
   private watchBmc(c: HostCtx): void {
-    const b = c.rec.bmc;
     const driver = c.bmc();
-    const key = b && driver ? `${b.type}|${b.address}|${b.port ?? ""}|${b.username}|${b.secretRef ?? ""}` : "";
+    const key = driver ? provisioningKey(c.rec) : "";
     const cur = this.monitors.get(c.name);
     if (cur?.key === key) return;
     cur?.monitor.stop();
@@ -284,6 +285,7 @@ export class MtcAgent {
         try {
           c.power = await power.status();
           c.bmcAccessible = true;
+          this.keepLearned(c);
         } catch (err) {
           c.bmcAccessible = false;
           throw err;
@@ -311,6 +313,21 @@ export class MtcAgent {
     this.monitors.set(c.name, { key, monitor, ...(sensors ? { sensors } : {}) });
     monitor.start();
     sensors?.start();
+  }
+
+  /**
+   * bm_type dynamic: keep the protocol the driver learned with the host (reference §6.1 stores it in mtce_info),
+   * so the next agent start uses it without learning again. Only after a call through it succeeded: a BMC that
+   * did not answer at all says nothing about its protocol.
+   */
+  private keepLearned(c: HostCtx): void {
+    const bmc = c.rec.bmc;
+    if (!bmc || !(this.env.bmc instanceof RegistryBmcAccess)) return;
+    const learned = this.env.bmc.learnedProtocol(c.rec);
+    if (!learned || (bmc.learned === learned && c.rec.mtceInfo?.bmc_protocol === learned)) return;
+    c.rec = withLearned({ ...c.rec, bmc }, learned);
+    this.dirty.add(c.name);
+    this.o.log.info({ host: c.name, protocol: learned }, "BMC protocol learned; kept with the host");
   }
 
   /** What hwmon tells maintenance: degrade (DEGRADE_MASK_HWMON), reset, power-cycle (reference §6.4). */

@@ -69,7 +69,8 @@ export class BmcBroker {
 
   constructor(
     readonly host: string,
-    private readonly inner: BmcDriver,
+    /** The driver behind the gate (read only for what it learned, e.g. a dynamic BMC's protocol). */
+    readonly inner: BmcDriver,
     private readonly settings: BrokerSettings,
     private readonly clock: Clock,
     private readonly logger?: Logger,

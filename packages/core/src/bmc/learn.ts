@@ -79,12 +79,38 @@ export async function learnProtocol(target: BmcTarget, opts: { scheme?: "http" |
   }
 }
 
-/** Persist the learned protocol with the host (bmc.learned, and mtce_info bmc_protocol as the reference stores it). */
+/** The host with its learned protocol recorded: bmc.learned, and mtce_info bmc_protocol as the reference stores it. */
+export function withLearned(host: HostRecord & { bmc: NonNullable<HostRecord["bmc"]> }, protocol: LearnedProtocol): HostRecord {
+  return { ...host, bmc: { ...host.bmc, learned: protocol }, mtceInfo: { ...host.mtceInfo, bmc_protocol: protocol } };
+}
+
+/**
+ * The host after its BMC provisioning changed: the learned protocol is kept while the BMC's type, address and
+ * port stay the same, and forgotten (learned again on next use) when any of them changes (reference §6.1).
+ */
+export function carryLearned(before: HostRecord, after: HostRecord): HostRecord {
+  const was = before.bmc;
+  const now = after.bmc;
+  const same = !!was && !!now && was.type === now.type && was.address === now.address && was.port === now.port;
+  if (same) return was.learned && !now.learned ? withLearned({ ...after, bmc: now }, was.learned as LearnedProtocol) : after;
+  const next: HostRecord = { ...after };
+  if (now) {
+    const { learned: _, ...bmc } = now;
+    next.bmc = bmc;
+  }
+  if (after.mtceInfo) {
+    const { bmc_protocol: _, ...mtceInfo } = after.mtceInfo;
+    next.mtceInfo = mtceInfo;
+  }
+  return next;
+}
+
+/** Persist the learned protocol with the host in the store (for tools that do not run an mtcAgent). */
 export async function persistLearned(store: InventoryStore, hostname: string, result: LearnResult): Promise<HostRecord> {
   const host = (await store.load()).find((h) => h.hostname === hostname);
   if (!host) throw new Error(`unknown host '${hostname}'`);
   if (!host.bmc) throw new Error(`host '${hostname}' has no BMC provisioned`);
-  const updated: HostRecord = { ...host, bmc: { ...host.bmc, learned: result.protocol }, mtceInfo: { ...host.mtceInfo, bmc_protocol: result.protocol } };
+  const updated = withLearned({ ...host, bmc: host.bmc }, result.protocol);
   await store.save(updated);
   return updated;
 }

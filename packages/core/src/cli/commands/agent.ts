@@ -17,10 +17,13 @@ export function agentCommand(program: Command): void {
       } catch (err) {
         throw new CliError(`agent: ${(err as Error).message}`, 1);
       }
+      // Our handler stays installed (a repeated signal is ignored): with none of ours left, execa's cleanup handler
+      // (for an ipmitool still running) would re-raise the signal and kill the agent before it flushed.
       await new Promise<void>((resolve) => {
+        let stopping = false;
         const quit = () => {
-          process.off("SIGTERM", quit);
-          process.off("SIGINT", quit);
+          if (stopping) return;
+          stopping = true;
           running.stop().then(resolve, resolve);
         };
         process.on("SIGTERM", quit);
