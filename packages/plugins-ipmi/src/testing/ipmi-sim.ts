@@ -230,6 +230,7 @@ export class IpmiSim {
       child.kill("SIGKILL");
       await exited;
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    // ipmi_sim's chassis-control script may still be writing its log as the simulator dies: retry ENOTEMPTY.
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   }
 }
