@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from "../plugin-api/services.js";
 
-/** Wall-clock time with real timers; `unref` so a pending timer never keeps a CLI alive on its own. */
+/** Wall-clock time with real timers. They keep the process alive, as awaiting `sleep` must. */
 export class SystemClock implements Clock {
   private nextId = 1;
   private readonly timers = new Map<number, NodeJS.Timeout>();

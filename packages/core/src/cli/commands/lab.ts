@@ -87,6 +87,9 @@ export function labCommand(program: Command): void {
           process.stderr.write(`metal lab: ${failed || opts.settle ? "not every host settled" : "time is up with hosts still in progress"} (${unsettled})\n`);
           if (failed || opts.settle) process.exitCode = 1;
         }
+        // The run is over and reported: a straggler (a host process being reaped, a socket closing) must not
+        // hold the command open. unref'd, so a clean shutdown exits at once without it.
+        setTimeout(() => process.exit(), 3000).unref();
       },
     );
 }
