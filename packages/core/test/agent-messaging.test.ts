@@ -12,20 +12,13 @@ import { MtcFlag } from "../src/wire/mtc-flags.js";
 import { decodeMtcMessage, encodeMtcMessage, mtcMessage, Signature } from "../src/wire/mtc-message.js";
 import { captureLogger } from "./helpers/capture-logger.js";
 import { MemoryAlarms } from "./helpers/memory-alarms.js";
-import { freeUdpPorts, Peer } from "./helpers/udp.js";
+import { freeMessagingPorts, Peer } from "./helpers/udp.js";
 
 const HOST_IP = "127.0.1.41";
 const MAC = "52:54:00:aa:bb:01";
 
 async function setup(t: import("ava").ExecutionContext, clock: Clock = new SystemClock(), overrides: Record<string, unknown> = {}) {
-  const [agentMgmt, agentClstr, agentPxeboot, clientMgmt, clientClstr, clientPxeboot] = (await freeUdpPorts(6)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const { agentMgmt, agentClstr, agentPxeboot, clientMgmt, clientClstr, clientPxeboot } = await freeMessagingPorts();
   const config = defaultConfig({
     networks: { mgmt: { controller: "127.0.0.1" }, clusterHost: { controller: "127.0.0.1" }, pxeboot: { controller: "127.0.0.1" } },
     ports: { agentMgmt, agentPxeboot, clientMgmt, clientClstr, clientPxeboot },

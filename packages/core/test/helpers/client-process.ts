@@ -13,7 +13,7 @@ import type { Transport } from "../../src/transport/transport.js";
 import { UdpTransport } from "../../src/transport/udp-transport.js";
 import { captureLogger } from "./capture-logger.js";
 import { MemoryAlarms } from "./memory-alarms.js";
-import { freeUdpPorts } from "./udp.js";
+import { freeMessagingPorts } from "./udp.js";
 
 export const METAL_MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -52,15 +52,8 @@ export interface PairOptions {
 
 /** A real agent messaging stack in this process and a real `metal client` process, on loopback, with their own ports. */
 export async function startPair(t: ExecutionContext, o: PairOptions): Promise<RealPair> {
-  const [agentMgmt, agentClstr, agentPxeboot, clientMgmt, clientClstr, clientPxeboot] = (await freeUdpPorts(6)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const ports = { agentMgmt, agentClstr, agentPxeboot, clientMgmt, clientClstr, clientPxeboot };
+  const ports = await freeMessagingPorts();
+  const { agentMgmt, agentClstr, agentPxeboot, clientMgmt, clientClstr, clientPxeboot } = ports;
   const hostname = o.hostname ?? "worker-1";
   const mac = `52:54:00:00:${o.hostIp
     .split(".")

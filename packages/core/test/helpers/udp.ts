@@ -1,6 +1,8 @@
 import { createSocket, type Socket } from "node:dgram";
 
-export { freeUdpPorts } from "../../src/transport/free-ports.js";
+import { freeUdpPorts as freeUdpPortsFrom } from "../../src/transport/free-ports.js";
+
+export { freeUdpPortsFrom as freeUdpPorts };
 
 /** A UDP socket that collects what it receives, for playing a peer in tests. */
 export class Peer {
@@ -54,4 +56,26 @@ export class Peer {
   close(): void {
     this.socket.close();
   }
+}
+
+/** The six messaging ports an agent/client pair needs, free on loopback. */
+export interface MessagingPorts {
+  agentMgmt: number;
+  agentClstr: number;
+  agentPxeboot: number;
+  clientMgmt: number;
+  clientClstr: number;
+  clientPxeboot: number;
+}
+
+export async function freeMessagingPorts(): Promise<MessagingPorts> {
+  const [agentMgmt, agentClstr, agentPxeboot, clientMgmt, clientClstr, clientPxeboot] = (await freeUdpPortsFrom(6)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { agentMgmt, agentClstr, agentPxeboot, clientMgmt, clientClstr, clientPxeboot };
 }
