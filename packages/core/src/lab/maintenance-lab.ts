@@ -7,7 +7,8 @@ import Table from "cli-table3";
 import { AgentMessaging } from "../agent/messaging.js";
 import { createAlarmManager, MtcAgent } from "../agent/mtc-agent.js";
 import type { ActiveAlarm } from "../alarms/alarm-manager.js";
-import { ApiServer } from "../api/server.js";
+import { AgentApi } from "../api/agent-api.js";
+import { ClusterSource } from "../api/cluster-source.js";
 import { LAB_BOOT_FILE, LAB_REBOOT_EXIT_CODE } from "../client/lab-node-actions.js";
 import { ScaledClock, SystemClock } from "../clock/system-clock.js";
 import { defaultConfig, type MetalConfig, type MetalConfigInput } from "../config/index.js";
@@ -24,7 +25,9 @@ import { freeUdpPorts } from "../transport/free-ports.js";
 import type { NetworkName } from "../transport/transport.js";
 import { UdpTransport } from "../transport/udp-transport.js";
 import { simHostAddress } from "./lab.js";
+import { labEnvLine, writeLabApiToken } from "./lab-api-token.js";
 import { labConfigOverlay } from "./lab-config.js";
+import { LabLinePrinter } from "./lab-lines.js";
 import { type LabMachineControl, MACHINE_ACTION_HANDLERS, type StepVerdict } from "./machine-actions.js";
 import type { LabHostArgs, LabHostMessage } from "./maintenance-host.js";
 import { type LabStep, labHostnames, MACHINE_ACTIONS } from "./scenario.js";
@@ -115,7 +118,8 @@ export interface LabResult {
   readyAtS?: number;
   /** Lab seconds the run lasted. */
   elapsedS: number;
-  api?: string;
+  /** The lab's REST API and the token file its mutations need (gone after the run unless --keep). */
+  api: { url: string; tokenFile: string };
 }
 
 interface Machine {
@@ -138,7 +142,7 @@ const HOST_ENTRY = join(fileURLToPath(new URL(".", import.meta.url)), "maintenan
 /** The controller-0 daemons of the lab: they go down with controller-0's machine (power-outage) and come back with it. */
 interface ControlPlane {
   agent: MtcAgent;
-  api: ApiServer;
+  api: AgentApi;
   messaging: AgentMessaging;
   hbsAgent: HbsAgent;
   control: UdpHeartbeatControl;
@@ -332,6 +336,8 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   });
   const store = new FileInventoryStore(join(stateDir, "hosts"));
   let apiPort = o.apiPort ?? 0;
+  // A token of its own (0600), so the operator can drive the lab: `export METAL_URL=... METAL_TOKEN_FILE=...`.
+  const apiToken = writeLabApiToken(base);
 
   /** Start controller-0's daemons; `uptimeS` is the controller's uptime the agent sees (DOR below dor_mode_detect). */
   async function startControlPlane(uptimeS: number): Promise<ControlPlane> {
@@ -362,7 +368,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       controllerUptimeS: uptimeS,
     });
     await agent.start();
-    const api = new ApiServer({ agent, log, address: "127.0.0.1", port: apiPort });
+    const api = new AgentApi({ agent, log, address: "127.0.0.1", port: apiPort, token: apiToken.token, cluster: ClusterSource.sm(ports) });
     apiPort = (await api.start()).port;
     cp = { agent, api, messaging, hbsAgent, control };
     return cp;
@@ -406,6 +412,15 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     if (!r.ok) throw new Error(`lab: ${r.reason}`);
   }
   const hostsNow = () => cp?.agent.hosts() ?? lastHosts;
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const envLine = labEnvLine(apiUrl, apiToken.file);
+  const tty = "isTTY" in o.out && Boolean((o.out as NodeJS.WriteStream).isTTY);
+  // Not on a terminal: one line per state change and alarm instead of the table; with --json the line goes to
+  // stderr, keeping stdout one JSON document.
+  const lines = o.json || tty ? undefined : new LabLinePrinter(o.out, () => (clock.now() - started) / 1000);
+  if (o.json) process.stderr.write(`${envLine}\n`);
+  else if (!tty) o.out.write(`${envLine}\n`);
+  alarms.onRecord((r) => lines?.alarm(r));
 
   // --- the scenario ------------------------------------------------------------------------------
   const control: LabMachineControl = {
@@ -488,6 +503,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   // Watch in real time: the first moment every host is in service starts the ready+T steps; with
   // --settle, the lab ends once every step ran and the hosts stayed settled for a while.
   const watcher = setInterval(() => {
+    lines?.hosts(hostsNow());
     if (readyAt === undefined && allEnabled()) {
       readyAt = clock.now();
       for (const step of o.steps) if (step.afterReady) clock.setTimeout(() => apply(step), step.atS * 1000);
@@ -511,13 +527,12 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       machine: byName.get(h.hostname)?.state ?? "dead",
       boots: byName.get(h.hostname)?.boots ?? 0,
     }));
-  const tty = "isTTY" in o.out && (o.out as NodeJS.WriteStream).isTTY;
   const draw = () => {
     if (o.json || !tty) return;
     const t = new Table({ head: ["host", "administrative", "operational", "availability", "action", "task", "machine"], style: { head: [], border: [] } });
     for (const r of results()) t.push([r.hostname, r.administrative, r.operational, r.availability, r.action, r.task, r.machine]);
-    const header = `metal lab: ${machines.length} hosts, speed x${o.speed}, lab time ${((clock.now() - started) / 1000).toFixed(0)} s, API http://127.0.0.1:${apiPort}${cp ? "" : " (down: power outage)"}, ${alarms.active().length} alarms`;
-    o.out.write(`\x1b[H\x1b[2J${header}\n${t.toString()}\n`);
+    const header = `metal lab: ${machines.length} hosts, speed x${o.speed}, lab time ${((clock.now() - started) / 1000).toFixed(0)} s${cp ? "" : " (control plane down: power outage)"}, ${alarms.active().length} alarms`;
+    o.out.write(`\x1b[H\x1b[2J${envLine}\n${header}\n${t.toString()}\n`);
   };
   const drawTimer = setInterval(draw, 500);
   await new Promise<void>((resolve) => {
@@ -535,6 +550,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   });
   clearInterval(drawTimer);
 
+  lines?.hosts(hostsNow());
   const hosts = results();
   // A refused step fails the run unless it was written to be refused; a `!` step that went through fails it too.
   const refused = steps.filter((e) => e.outcome === "refused");
@@ -549,7 +565,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     refused,
     ...(readyAt !== undefined ? { readyAtS: labS(readyAt) } : {}),
     elapsedS: labS(clock.now()),
-    api: `http://127.0.0.1:${apiPort}`,
+    api: { url: apiUrl, tokenFile: apiToken.file },
   };
   stopping = true;
   await stopControlPlane();
