@@ -13,6 +13,7 @@ import { HbsClient } from "../heartbeat/hbs-client.js";
 import { createLogger } from "../logging/logger.js";
 import { builtinPersonalities } from "../personality/builtin.js";
 import { DefaultPersonalityRegistry } from "../personality/registry.js";
+import { datagramAuthFor } from "../transport/datagram-auth.js";
 import type { NetworkName } from "../transport/transport.js";
 import { UdpTransport } from "../transport/udp-transport.js";
 import { LinkSwitch, SwitchedTransport } from "./link-switch.js";
@@ -40,7 +41,7 @@ async function main(args: LabHostArgs): Promise<void> {
   });
   const client = new MtcClient({
     config,
-    transport: new SwitchedTransport(new UdpTransport(), links),
+    transport: new SwitchedTransport(new UdpTransport({ auth: datagramAuthFor(config, logger) }), links),
     clock,
     logger,
     actions: new LabNodeActions(nodePaths(config.root), clock, logger),

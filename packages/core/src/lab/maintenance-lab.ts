@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,7 @@ import { DegradeMask, newHostRecord } from "../inventory/host.js";
 import { createLogger } from "../logging/logger.js";
 import type { Logger, TimerHandle } from "../plugin-api/services.js";
 import { FakeBmcFabric, type FakeMachine } from "../testing/fake-bmc.js";
+import { datagramAuthFor } from "../transport/datagram-auth.js";
 import { freeUdpPorts } from "../transport/free-ports.js";
 import type { NetworkName } from "../transport/transport.js";
 import { UdpTransport } from "../transport/udp-transport.js";
@@ -150,6 +152,10 @@ interface ControlPlane {
 
 export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabResult> {
   const base = mkdtempSync(join(tmpdir(), "metal-lab-"));
+  // The lab runs keyed, as a cluster should: every datagram between its daemons is authenticated.
+  const clusterKeyFile = join(base, "cluster.key");
+  writeFileSync(clusterKeyFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+  const security = { clusterKeyFile };
   const clock = new ScaledClock(o.speed);
   const bootMs = (o.bootS ?? 30) * 1000;
   const log: Logger = createLogger({ level: o.logLevel ?? "error", name: "lab" });
@@ -226,6 +232,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       heartbeat,
       messaging: { ...(o.config?.messaging ?? {}), nodeActions: "lab", firstMtcAliveMs: 1000 },
       logging: { level: o.logLevel ?? "error" },
+      security,
     });
 
   const spawnHost = (m: Machine) => {
@@ -313,6 +320,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       maintenance: { ...(o.config?.maintenance ?? {}), tickMs: Math.min(1000, Math.max(1, Math.round(50 * o.speed))), stateDir },
       api: { address: "127.0.0.1", port: o.apiPort ?? 0 },
       plugins: { discover: false },
+      security,
     }),
   );
   const container = await createMetalContainer({ config, clock, logger: log, plugins: builtinPlugins(fabric), fakeBmc: fabric });
@@ -334,14 +342,15 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
         text: r.text,
       });
   });
-  const store = new FileInventoryStore(join(stateDir, "hosts"));
+  const store = new FileInventoryStore({ stateDir, log });
   let apiPort = o.apiPort ?? 0;
   // A token of its own (0600), so the operator can drive the lab: `export METAL_URL=... METAL_TOKEN_FILE=...`.
   const apiToken = writeLabApiToken(base);
 
   /** Start controller-0's daemons; `uptimeS` is the controller's uptime the agent sees (DOR below dor_mode_detect). */
   async function startControlPlane(uptimeS: number): Promise<ControlPlane> {
-    const messaging = new AgentMessaging({ config, transport: new UdpTransport(), clock, logger: log, alarms });
+    const auth = datagramAuthFor(config, log);
+    const messaging = new AgentMessaging({ config, transport: new UdpTransport({ auth }), clock, logger: log, alarms });
     await messaging.start();
     const hbsAgent = new HbsAgent({ config, clock: new SystemClock(), logger: log, alarms });
     await hbsAgent.start();
@@ -353,6 +362,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       hostname: "controller-0",
       clock: new SystemClock(),
       logger: log,
+      auth,
     });
     await control.start();
     const agent = new MtcAgent({
