@@ -252,7 +252,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   await control.start();
 
   // controller-0 is the provisioned, running controller this agent lives on; the others are added unlocked.
-  const store = new FileInventoryStore(join(stateDir, "hosts"));
+  const store = new FileInventoryStore({ stateDir, log });
   const self = machines[0] as Machine;
   const selfRec = newHostRecord({ hostname: self.hostname, personality: "controller", mgmtIp: self.ip, mgmtMac: self.mac, administrative: "unlocked" });
   Object.assign(selfRec, { operational: "enabled", availability: "available", action: "none" });
