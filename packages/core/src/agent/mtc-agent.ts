@@ -92,6 +92,8 @@ export class MtcAgent {
   /** bmc_handler's access monitoring (200.010) and hwmon's sensor monitoring, one of each per provisioned BMC. */
   private readonly monitors = new Map<string, { key: string; monitor: BmcAccessMonitor; sensors?: HwmonMonitor }>();
   private readonly pool: BmcBrokerPool | undefined;
+  /** Told how long each durable inventory write took, in ms (the API's metrics set it). */
+  storeWriteObserver: ((ms: number) => void) | undefined;
 
   constructor(private readonly o: MtcAgentOptions) {
     const cfg = o.config;
@@ -241,6 +243,11 @@ export class MtcAgent {
     return c ? this.view(c) : undefined;
   }
 
+  /** This agent's BMC brokers (one per BMC), with their call counters. */
+  brokers(): ReturnType<BmcBrokerPool["list"]> {
+    return this.pool?.list() ?? [];
+  }
+
   ctx(name: string): HostCtx | undefined {
     return this.scheduler.hosts.get(name);
   }
@@ -385,7 +392,9 @@ export class MtcAgent {
       const c = this.scheduler.hosts.get(name);
       if (!c) continue;
       this.publish(c);
+      const t0 = performance.now();
       await this.store.save(c.rec);
+      this.storeWriteObserver?.(performance.now() - t0);
     }
     for (const name of gone) {
       this.o.directory?.removeHost(name);

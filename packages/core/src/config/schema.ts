@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { bmcSchema, hwmonSchema } from "./bmc-schema.js";
+import { haSchema, storeSchema } from "./ha-schema.js";
 
 /**
  * The one metal config file (YAML or JSON). Defaults are the reference's shipped values
@@ -320,6 +321,9 @@ export const configSchema = z
     guest: guestSchema.default(guestSchema.parse({})),
     bmc: bmcSchema.default(bmcSchema.parse({})),
     hwmon: hwmonSchema.default(hwmonSchema.parse({})),
+    /** The inventory engine and the controller pair (issue 12). */
+    store: storeSchema.default(storeSchema.parse({})),
+    ha: haSchema.default(haSchema.parse({})),
     plugins: z
       .object({
         /** Look for plugins in the workspace and node_modules. */
