@@ -6,6 +6,7 @@ import { SystemdNodeActions } from "../../client/systemd-node-actions.js";
 import { nodePaths } from "../../config/paths.js";
 import { createMetalContainer } from "../../di/container.js";
 import { Tokens } from "../../di/tokens.js";
+import { datagramAuthFor } from "../../transport/datagram-auth.js";
 import { UdpTransport } from "../../transport/udp-transport.js";
 import { loadCliConfig } from "../config-option.js";
 import { CliError } from "../errors.js";
@@ -24,9 +25,9 @@ export function clientCommand(program: Command): void {
       const actions: NodeActions =
         config.messaging.nodeActions === "lab" ? new LabNodeActions(nodePaths(config.root), clock, logger) : new SystemdNodeActions(logger);
       container.register(Tokens.NodeActions, { useValue: actions });
-      container.register(Tokens.Transport, { useValue: new UdpTransport() });
       let client: MtcClient;
       try {
+        container.register(Tokens.Transport, { useValue: new UdpTransport({ auth: datagramAuthFor(config, logger) }) });
         client = new MtcClient({
           config,
           transport: container.resolve(Tokens.Transport),
