@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pmonSchema } from "../pmon/settings.js";
 import { bmcSchema, hwmonSchema } from "./bmc-schema.js";
 
 /**
@@ -320,6 +321,8 @@ export const configSchema = z
     guest: guestSchema.default(guestSchema.parse({})),
     bmc: bmcSchema.default(bmcSchema.parse({})),
     hwmon: hwmonSchema.default(hwmonSchema.parse({})),
+    /** pmond and hostwd (issue 13). */
+    pmon: pmonSchema.default(pmonSchema.parse({})),
     plugins: z
       .object({
         /** Look for plugins in the workspace and node_modules. */

@@ -79,7 +79,7 @@ export class HbsClient {
       this.socks[n] = sock;
     }
     if (hb.clientPmondFlag === "pulses") {
-      this.pmonSock = await bindUdp("127.0.0.1", this.cfg.ports.pmonPulse);
+      this.pmonSock = await bindUdp(this.cfg.pmon.loopbackAddress, this.cfg.ports.pmonPulse);
       this.pmonSock.on("message", (data) => this.onPmondPulse(data));
     }
     this.running = true;
