@@ -9,7 +9,7 @@ what="${1:-all}"
 
 # Debian packages and the command each provides; a missing command means install.
 PEERS=(
-  "ipmitool:ipmitool" "ipmi_sim:openipmi" "snmptrapd:snmptrapd" "snmptrap:snmp" "ip:iproute2"
+  "ipmitool:ipmitool" "ipmi_sim:openipmi" "snmptrapd:snmptrapd" "snmptrap:snmp" "ip:iproute2" "etcd:etcd-server"
   "dnsmasq:dnsmasq" "grub-script-check:grub-common" "redfishtool:redfishtool" "socat:socat"
   "curl:curl" "gcc:gcc" "bridge:iproute2" "tftp:tftp-hpa"
 )

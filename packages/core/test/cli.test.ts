@@ -57,12 +57,20 @@ test("metal lab starts controller-0 and the simulated hosts on their own loopbac
   // Two real seconds at speed 1 are not enough for the hosts to be enabled: the lab says which are still in
   // progress, which is not an error of the lab; with --settle it is.
   t.is(r.status, 0, r.stderr);
-  t.regex(r.stderr, /^metal lab: time is up with hosts still in progress \(.*worker-0: unlocked-disabled-\w+ \(add\)/);
+  t.regex(r.stderr, /^metal lab: time is up with hosts still in progress \(.*worker-0: unlocked-disabled-\w+ \(add\)/m);
+  // With --json the environment line goes to stderr (stdout stays one JSON document), and api is in the JSON.
+  t.regex(r.stderr, /^export METAL_URL=http:\/\/127\.0\.0\.1:\d+ METAL_TOKEN_FILE=\S+api-token$/m);
   const settled = metal("lab", "--hosts", "1", "--duration", "2", "--speed", "1", "--settle", "--json");
   t.is(settled.status, 1);
-  t.regex(settled.stderr, /^metal lab: not every host settled/);
-  const out = JSON.parse(r.stdout) as { ok: boolean; hosts: Array<{ hostname: string; address: string; machine: string }> };
+  t.regex(settled.stderr, /^metal lab: not every host settled/m);
+  const out = JSON.parse(r.stdout) as {
+    ok: boolean;
+    hosts: Array<{ hostname: string; address: string; machine: string }>;
+    api: { url: string; tokenFile: string };
+  };
   t.false(out.ok);
+  t.regex(out.api.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  t.regex(out.api.tokenFile, /api-token$/);
   t.deepEqual(
     out.hosts.map((h) => [h.hostname, h.address, h.machine]),
     [

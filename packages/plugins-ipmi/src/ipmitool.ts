@@ -3,10 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BmcError, type BmcErrorCode, type BmcTarget, type Clock } from "@metal/core/plugin-api";
 import { execa } from "execa";
+import { classifyIpmitoolFailure } from "./classify.js";
 import { BmcLane } from "./lane.js";
-
-/** ipmitool messages worth another try (Ironic's built-in list, peers.md 1.3 and 5.5). */
-const RETRYABLE = [/insufficient resources for session/i, /node busy/i, /timeout/i, /out of space/i, /BMC initialization in progress/i];
 
 /** Lines ipmitool prints under -v that say why a session could not be opened. */
 const AUTH_FAILURE = [/RAKP 2 HMAC is invalid/i, /unauthorized name/i, /invalid (user ?name|password)/i, /RAKP \d message indicates an error/i];
@@ -131,6 +129,10 @@ export class Ipmitool {
     const probe = await this.exec(["chassis", "power", "status"], suite, true);
     if (probe.ok) return { code: "busy", why: "the session failed once, then opened" };
     const text = probe.failure.stderr + probe.failure.stdout;
+    const c = classifyIpmitoolFailure(text, ["chassis", "power", "status"]);
+    if (c.kind === "busy") return { code: "busy", why: `BMC ${this.where()}: ${this.firstLine(text.replace(/^.*Unable to establish.*$/gim, ""))}` };
+    if (c.kind === "permission")
+      return { code: "permission", why: `BMC ${this.where()}: user '${this.target.username}' may not open a session at ${c.privilege}` };
     if (AUTH_FAILURE.some((re) => re.test(text))) return { code: "auth", why: `BMC ${this.where()} rejected the credentials for '${this.target.username}'` };
     if (CIPHER_FAILURE.some((re) => re.test(text))) return { code: "protocol", why: `BMC ${this.where()} refused cipher suite ${suite}` };
     if (UNREACHABLE.some((re) => re.test(text)) || probe.failure.timedOut) return { code: "unreachable", why: `BMC ${this.where()} does not answer` };
@@ -171,24 +173,36 @@ export class Ipmitool {
         continue;
       }
       const text = f.stderr + f.stdout;
-      if (/Unable to establish IPMI v2 \/ RMCP\+ session|Unable to establish LAN session/i.test(text)) {
+      const c = classifyIpmitoolFailure(text, command);
+      if (c.kind === "permission") {
+        const level = this.o.privilege ?? "ADMINISTRATOR";
+        throw new BmcError(
+          "permission",
+          c.privilege && c.privilege === level
+            ? `BMC ${this.where()}: user '${this.target.username}' may not open a session at ${level} privilege; grant it on the BMC or set the privilege option to the user's level (-L)`
+            : `ipmitool ${what}: BMC ${this.where()} refused it for user '${this.target.username}' (session at ${level}); it needs ${c.privilege ?? "a higher"} privilege`,
+          this.target.host,
+        );
+      }
+      if (c.kind === "busy") {
+        // Checked before the session failure: a busy BMC also says "Unable to establish ... session".
+        last = new BmcError("busy", `ipmitool ${what}: ${this.firstLine(text.replace(/^.*Unable to establish.*$/gim, ""))}`, this.target.host);
+        continue;
+      }
+      if (c.kind === "session") {
         const d = await this.diagnoseSession(suite);
         if (d.code === "protocol" && this.suiteIndex + 1 < this.o.cipherSuites.length) {
           this.suiteIndex++;
           attempt--;
           continue;
         }
-        if (d.code === "busy") continue;
+        if (d.code === "busy") {
+          last = new BmcError("busy", d.why, this.target.host);
+          continue;
+        }
         throw new BmcError(d.code, d.why, this.target.host);
       }
-      if (RETRYABLE.some((re) => re.test(text))) {
-        last = new BmcError("busy", `ipmitool ${what}: ${this.firstLine(text)}`, this.target.host);
-        continue;
-      }
-      if (/Invalid command|not supported|Invalid data field/i.test(text)) {
-        throw new BmcError("unsupported", `ipmitool ${what}: ${this.firstLine(text)}`, this.target.host);
-      }
-      throw new BmcError("protocol", `ipmitool ${what}: ${this.firstLine(text)}`, this.target.host);
+      throw new BmcError(c.kind, `ipmitool ${what}: ${this.firstLine(text)}`, this.target.host);
     }
     throw last ?? new BmcError("protocol", `ipmitool ${what}: failed`, this.target.host);
   }

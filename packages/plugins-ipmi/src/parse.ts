@@ -1,7 +1,7 @@
 import type { BmcInfo, PowerState, SensorReading, SensorStatus } from "@metal/core/plugin-api";
 
-/** Reference §6.4 (MAX_IPMITOOL_PARSE_ERRORS): past this many malformed lines the output is not trusted. */
-export const MAX_PARSE_ERRORS = 10;
+/** Reference §6.4 (hwmon's MAX_IPMITOOL_PARSE_ERRORS = 20): past this many malformed lines the output is not trusted. */
+export const MAX_PARSE_ERRORS = 20;
 
 const SEVERITY_ORDER: Record<SensorStatus, number> = { na: 0, ok: 1, nc: 2, cr: 3, nr: 4 };
 
@@ -19,9 +19,10 @@ export function ipmiStatus(word: string): SensorStatus {
   return "na";
 }
 
+/** A decimal reading; `na`, empty and a discrete sensor's hex state word (`0x0`) are no reading. */
 function numberOrUndefined(s: string): number | undefined {
   const t = s.trim();
-  if (t === "" || t === "na") return undefined;
+  if (t === "" || t === "na" || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return undefined;
   const n = Number(t);
   return Number.isFinite(n) ? n : undefined;
 }
@@ -34,12 +35,15 @@ export interface SensorParse {
 /**
  * `ipmitool sensor list`: 10 `|`-separated columns (name, value, unit, status, lnr, lcr, lnc, unc, ucr, unr).
  * Duplicate names are merged keeping the worse status (reference: na/ns < ok < nc < cr < nr).
+ * Blank lines and comment lines (`#` or `;` first) are skipped, not counted as errors (reference hwmonThreads.cpp).
+ * A discrete sensor (unit `discrete`, value and status hex state words) has no reading and status na.
  */
 export function parseSensorList(text: string): SensorParse {
   const byName = new Map<string, SensorReading>();
   let errors = 0;
   for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#") || trimmed.startsWith(";")) continue;
     const cols = line.split("|");
     if (cols.length !== 10) {
       errors++;
@@ -85,12 +89,16 @@ export function parseSensorList(text: string): SensorParse {
   return { readings: [...byName.values()], errors };
 }
 
-/** `Label : value` lines (mc info, fru print); continuation lines (indented, no colon) are ignored. */
+/**
+ * `Label : value` lines of `mc info` and `fru print`. ipmitool indents each FRU field by one space
+ * (` Product Name          : X1`), so indented labels count; continuation lines (no colon, e.g. the
+ * device-support list under mc info) are ignored. The first occurrence of a label wins.
+ */
 export function parseLabels(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of text.split("\n")) {
     const i = line.indexOf(":");
-    if (i <= 0 || /^\s/.test(line)) continue;
+    if (i <= 0) continue;
     const key = line.slice(0, i).trim();
     if (key && !out.has(key)) out.set(key, line.slice(i + 1).trim());
   }

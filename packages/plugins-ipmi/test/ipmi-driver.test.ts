@@ -17,7 +17,11 @@ test.before(async () => {
       // Two records with one name (as some BMCs publish): the worse status wins.
       { name: "Temp_DIMM", kind: "temperature", raw: 40, thresholds: { unc: 70, ucr: 80 } },
       { name: "Temp_DIMM", kind: "temperature", raw: 75, thresholds: { unc: 70, ucr: 80 } },
+      // A discrete sensor (power-supply presence) and one whose scanning is off: ipmitool shows state words and `na`.
+      { name: "PS1_Status", kind: "discrete", raw: 0 },
+      { name: "Temp_Absent", kind: "temperature", raw: 30, noReading: true, thresholds: { ucr: 95 } },
     ],
+    users: [{ name: "viewer", password: "viewer-pw", privilege: "user" }],
     sensorPollMs: 100,
   });
 });
@@ -36,7 +40,9 @@ test.serial("sensor list: 10 columns parsed, thresholds kept, duplicates merged 
   });
   t.like(first.get("Fan_1"), { value: 5600, unit: "RPM", status: "ok", thresholds: { lowerNonRecoverable: 250, lowerCritical: 500, lowerNonCritical: 1000 } });
   t.like(first.get("Temp_DIMM"), { value: 75, status: "nc" });
-  t.is(first.size, 3);
+  t.is(first.size, 5);
+  t.deepEqual(first.get("PS1_Status"), { name: "PS1_Status", value: null, unit: "discrete", status: "na" });
+  t.like(first.get("Temp_Absent"), { value: null, status: "na" });
   sim.setSensorRaw("Temp_CPU0", 97);
   sim.setSensorRaw("Fan_1", 8);
   let cpu = first.get("Temp_CPU0");
@@ -51,12 +57,11 @@ test.serial("sensor list: 10 columns parsed, thresholds kept, duplicates merged 
   t.like(fan, { value: 400, status: "cr" });
 });
 
-test.serial("info: mc info parsed (manufacturer, product, firmware) with the power state", async (t) => {
+test.serial("info: mc info parsed (manufacturer, firmware), product and serial from the indented `fru print` fields", async (t) => {
   const d = simDriver(sim);
   t.teardown(() => d.close());
   const info = await d.info.get();
-  t.like(info, { manufacturer: "MontaVista Software, Inc.", firmwareVersion: "9.08" });
-  t.regex(info.model, /0xF02|3842/);
+  t.like(info, { manufacturer: "MontaVista Software, Inc.", firmwareVersion: "9.08", model: "X1", serial: "S123" });
   t.true(info.powerState === "on" || info.powerState === "off");
   t.like(info.extra, { manufacturerId: "4753" });
 });
@@ -159,4 +164,13 @@ test("commands to one BMC are serialized across drivers, with the minimum interv
     Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? "start" : "end")),
     "no two runs overlapped",
   );
+});
+
+test.serial("a user-privilege account: chassis power off is a permission error that names OPERATOR (real ipmitool)", async (t) => {
+  const d = new IpmiDriver({ ...simTarget(sim, "viewer-pw", { privilege: "user" }), username: "viewer" }, new SystemClock());
+  t.teardown(() => d.close());
+  t.true(["on", "off"].includes(await d.power.status()), "reads are allowed");
+  const err = (await t.throwsAsync(d.power.set("off"))) as BmcError;
+  t.is(err.code, "permission");
+  t.regex(err.message, /OPERATOR/);
 });

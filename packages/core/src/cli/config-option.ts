@@ -2,8 +2,12 @@ import { defaultConfig, type MetalConfig } from "../config/index.js";
 import { loadConfigFile } from "../config/load.js";
 import { CliError } from "./errors.js";
 
-/** The config a command runs with: the file given, or the reference defaults. */
-export async function loadCliConfig(file: string | undefined): Promise<MetalConfig> {
+/** The environment variable every command reads when `-c/--config` is absent. */
+export const METAL_CONFIG_ENV = "METAL_CONFIG";
+
+/** The config a command runs with: the file given, else $METAL_CONFIG, else the reference defaults. */
+export async function loadCliConfig(given: string | undefined): Promise<MetalConfig> {
+  const file = given || process.env[METAL_CONFIG_ENV] || undefined;
   if (!file) return defaultConfig();
   try {
     return await loadConfigFile(file);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { pmonSchema } from "../pmon/settings.js";
 import { bmcSchema, hwmonSchema } from "./bmc-schema.js";
+import { haSchema, storeSchema } from "./ha-schema.js";
 
 /**
  * The one metal config file (YAML or JSON). Defaults are the reference's shipped values
@@ -323,6 +324,9 @@ export const configSchema = z
     hwmon: hwmonSchema.default(hwmonSchema.parse({})),
     /** pmond and hostwd (issue 13). */
     pmon: pmonSchema.default(pmonSchema.parse({})),
+    /** The inventory engine and the controller pair (issue 12). */
+    store: storeSchema.default(storeSchema.parse({})),
+    ha: haSchema.default(haSchema.parse({})),
     plugins: z
       .object({
         /** Look for plugins in the workspace and node_modules. */

@@ -23,6 +23,8 @@ import { FakeBmcFabric } from "../testing/fake-bmc.js";
 import { freeUdpPorts } from "../transport/free-ports.js";
 import { UdpTransport } from "../transport/udp-transport.js";
 import { simHostAddress } from "./lab.js";
+import { labEnvLine, writeLabApiToken } from "./lab-api-token.js";
+import { LabLinePrinter } from "./lab-lines.js";
 import type { LabHostArgs } from "./maintenance-host.js";
 import { type LabStep, labHostnames } from "./scenario.js";
 
@@ -76,7 +78,8 @@ export interface LabResult {
   readyAtS?: number;
   /** Lab seconds the run lasted. */
   elapsedS: number;
-  api?: string;
+  /** The lab's REST API and the token file its mutations need (gone after the run unless --keep). */
+  api: { url: string; tokenFile: string };
 }
 
 interface Machine {
@@ -278,8 +281,19 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     });
     if (!r.ok) throw new Error(`lab: ${r.reason}`);
   }
-  const api = new ApiServer({ agent, log, address: "127.0.0.1", port: o.apiPort ?? 0 });
+  // A token of its own (0600), so the operator can drive the lab: `export METAL_URL=... METAL_TOKEN_FILE=...`.
+  const apiToken = writeLabApiToken(base);
+  const api = new ApiServer({ agent, log, address: "127.0.0.1", port: o.apiPort ?? 0, token: apiToken.token });
   const bound = await api.start();
+  const apiUrl = `http://127.0.0.1:${bound.port}`;
+  const envLine = labEnvLine(apiUrl, apiToken.file);
+  const tty = "isTTY" in o.out && Boolean((o.out as NodeJS.WriteStream).isTTY);
+  // Not on a terminal: one line per state change and alarm instead of the table; with --json the line goes to
+  // stderr, keeping stdout one JSON document.
+  const lines = o.json || tty ? undefined : new LabLinePrinter(o.out, () => (clock.now() - started) / 1000);
+  if (o.json) process.stderr.write(`${envLine}\n`);
+  else if (!tty) o.out.write(`${envLine}\n`);
+  alarms.onRecord((r) => lines?.alarm(r));
 
   // --- the scenario ------------------------------------------------------------------------------
   let pending = o.steps.length;
@@ -308,6 +322,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   // Watch in real time: the first moment every host is in service starts the ready+T steps; with
   // --settle, the lab ends once every step ran and the hosts stayed settled for a while.
   const watcher = setInterval(() => {
+    lines?.hosts(agent.hosts());
     if (readyAt === undefined && allEnabled()) {
       readyAt = clock.now();
       for (const step of o.steps) if (step.afterReady) clock.setTimeout(() => apply(step), step.atS * 1000);
@@ -331,13 +346,12 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       machine: byName.get(h.hostname)?.state ?? "dead",
       boots: byName.get(h.hostname)?.boots ?? 0,
     }));
-  const tty = "isTTY" in o.out && (o.out as NodeJS.WriteStream).isTTY;
   const draw = () => {
     if (o.json || !tty) return;
     const t = new Table({ head: ["host", "administrative", "operational", "availability", "action", "task", "machine"], style: { head: [], border: [] } });
     for (const r of results()) t.push([r.hostname, r.administrative, r.operational, r.availability, r.action, r.task, r.machine]);
-    const header = `metal lab: ${machines.length} hosts, speed x${o.speed}, lab time ${((clock.now() - started) / 1000).toFixed(0)} s, API http://127.0.0.1:${bound.port}, ${alarms.active().length} alarms`;
-    o.out.write(`\x1b[H\x1b[2J${header}\n${t.toString()}\n`);
+    const header = `metal lab: ${machines.length} hosts, speed x${o.speed}, lab time ${((clock.now() - started) / 1000).toFixed(0)} s, ${alarms.active().length} alarms`;
+    o.out.write(`\x1b[H\x1b[2J${envLine}\n${header}\n${t.toString()}\n`);
   };
   const drawTimer = setInterval(draw, 500);
   await new Promise<void>((resolve) => {
@@ -355,6 +369,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   });
   clearInterval(drawTimer);
 
+  lines?.hosts(agent.hosts());
   const hosts = results();
   const result: LabResult = {
     ok: hosts.every((h) => h.action === "none" && h.availability !== "failed"),
@@ -363,7 +378,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     history,
     ...(readyAt !== undefined ? { readyAtS: Math.round((readyAt - started) / 100) / 10 } : {}),
     elapsedS: Math.round((clock.now() - started) / 100) / 10,
-    api: `http://127.0.0.1:${bound.port}`,
+    api: { url: apiUrl, tokenFile: apiToken.file },
   };
   stopping = true;
   await api.stop();

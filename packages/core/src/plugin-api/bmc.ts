@@ -114,8 +114,12 @@ export interface BmcDriverFactory {
   create(target: BmcTarget): BmcDriver;
 }
 
-/** Why a BMC call failed, so callers can tell retryable faults from wrong passwords. */
-export type BmcErrorCode = "auth" | "unreachable" | "timeout" | "busy" | "unsupported" | "protocol" | "conflict";
+/**
+ * Why a BMC call failed, so callers can tell retryable faults from wrong passwords. `auth`: the credentials
+ * were refused; `permission`: they were accepted but the account's privilege/role is too low for the call
+ * (IPMI "Insufficient privilege level", Redfish 403 InsufficientPrivilege); neither is worth a retry.
+ */
+export type BmcErrorCode = "auth" | "permission" | "unreachable" | "timeout" | "busy" | "unsupported" | "protocol" | "conflict";
 
 export class BmcError extends Error {
   override readonly name = "BmcError";

@@ -7,13 +7,25 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-/** A threshold sensor of the simulated BMC; values are raw bytes scaled by `m` (reading = raw × m). */
+/**
+ * A sensor of the simulated BMC. Threshold kinds: values are raw bytes scaled by `m` (reading = raw × m).
+ * `discrete` (a power-supply presence sensor, sensor-specific event/reading type 0x6f): `raw` is the
+ * asserted state bit. `noReading`: scanning is disabled, so ipmitool shows the sensor as `na`.
+ */
 export interface SimSensor {
   name: string;
-  kind: "temperature" | "fan" | "voltage";
+  kind: "temperature" | "fan" | "voltage" | "discrete";
   raw: number;
   /** Raw threshold bytes. */
   thresholds?: { lnr?: number; lcr?: number; lnc?: number; unc?: number; ucr?: number; unr?: number };
+  noReading?: boolean;
+}
+
+/** Another BMC account with its maximum privilege (ipmi_lan `user` line). */
+export interface SimUser {
+  name: string;
+  password: string;
+  privilege: "callback" | "user" | "operator" | "admin";
 }
 
 export interface IpmiSimOptions {
@@ -24,6 +36,38 @@ export interface IpmiSimOptions {
   solDevice?: string;
   /** How often ipmi_sim re-reads each sensor's value file (ms). */
   sensorPollMs?: number;
+  /** Accounts besides the admin one, e.g. a `user`-privilege account for permission errors. */
+  users?: SimUser[];
+  /** FRU device 0's product info area (`fru print 0`); default ACME / X1 / S123. */
+  fru?: { manufacturer: string; product: string; serial: string };
+}
+
+/** A FRU image (IPMI Platform Management FRU Information Storage Definition v1.0) with one product info area. */
+export function fruImage(f: { manufacturer: string; product: string; serial: string }): number[] {
+  const field = (v: string) => {
+    const b = [...Buffer.from(v.slice(0, 63), "latin1")];
+    return [0xc0 | b.length, ...b];
+  };
+  const checksum = (bytes: number[]) => (0x100 - (bytes.reduce((a, b) => a + b, 0) & 0xff)) & 0xff;
+  // version, length (filled below), language English; manufacturer, name, part, version, serial, asset tag, FRU file id; end.
+  const area = [
+    0x01,
+    0x00,
+    0x00,
+    ...field(f.manufacturer),
+    ...field(f.product),
+    ...field(""),
+    ...field(""),
+    ...field(f.serial),
+    ...field(""),
+    ...field(""),
+    0xc1,
+  ];
+  while ((area.length + 1) % 8 !== 0) area.push(0x00);
+  area[1] = (area.length + 1) / 8;
+  area.push(checksum(area));
+  const header = [0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00];
+  return [...header, checksum(header), ...area];
 }
 
 export const DEFAULT_SIM_SENSORS: SimSensor[] = [
@@ -33,8 +77,13 @@ export const DEFAULT_SIM_SENSORS: SimSensor[] = [
 ];
 
 /** IPMI sensor type, base unit and M factor per kind. */
-const KINDS = { temperature: { type: 0x01, unit: 0x01, m: 1 }, voltage: { type: 0x02, unit: 0x04, m: 1 }, fan: { type: 0x04, unit: 0x12, m: 50 } } as const;
-const ENTITY = { temperature: 0x03, voltage: 0x0a, fan: 0x1d } as const;
+const KINDS = {
+  temperature: { type: 0x01, unit: 0x01, m: 1, reading: 0x01 },
+  voltage: { type: 0x02, unit: 0x04, m: 1, reading: 0x01 },
+  fan: { type: 0x04, unit: 0x12, m: 50, reading: 0x01 },
+  discrete: { type: 0x08, unit: 0x00, m: 1, reading: 0x6f },
+} as const;
+const ENTITY = { temperature: 0x03, voltage: 0x0a, fan: 0x1d, discrete: 0x0a } as const;
 
 const hex = (n: number) => `0x${(n & 0xff).toString(16).padStart(2, "0")}`;
 
@@ -55,10 +104,10 @@ function fullSensorRecord(recordId: number, sensorNumber: number, s: SimSensor):
     0x20, 0x00, sensorNumber, ENTITY[s.kind], 0x01,
     0x67, // initialization: scanning, events, thresholds, hysteresis, type
     0x68, // capabilities: auto re-arm, hysteresis and thresholds readable+settable
-    k.type, 0x01, // sensor type, threshold event/reading type
+    k.type, k.reading, // sensor type, event/reading type (threshold or sensor-specific)
     0x00, 0x00, 0x00, 0x00, // assertion / deassertion masks
     mask, mask, // readable, settable thresholds
-    0x00, k.unit, 0x00, 0x00, // unsigned analog, base unit, no modifier, linear
+    s.kind === "discrete" ? 0xc0 : 0x00, k.unit, 0x00, 0x00, // unsigned analog (none for discrete), base unit, no modifier, linear
     k.m, 0x00, 0x00, 0x00, 0x00, 0x00, // M, tolerance, B, accuracy, R/B exponents
     0x00, 0x00, 0x00, 0x00, 0xff, 0x00, // analog flags, nominal, normal max/min, sensor max/min
     t.unr ?? 0, t.ucr ?? 0, t.unc ?? 0, t.lnr ?? 0, t.lcr ?? 0, t.lnc ?? 0,
@@ -144,6 +193,7 @@ export class IpmiSim {
       ...(opts.solDevice ? [`  sol "${opts.solDevice}" 115200`] : []),
       `  chassis_control "${join(d, "chassis.sh")}"`,
       `  user 2 true "${this.username}" "${this.password}" admin 10 none md2 md5 straight`,
+      ...(opts.users ?? []).map((u, i) => `  user ${i + 3} true "${u.name}" "${u.password}" ${u.privilege} 10 none md2 md5 straight`),
       "",
     ];
     writeFileSync(join(d, "lan.conf"), lan.join("\n"));
@@ -153,14 +203,25 @@ export class IpmiSim {
       const num = i + 1;
       const file = join(d, `sensor-${num}`);
       writeFileSync(file, `${s.raw}\n`);
-      const t = s.thresholds ?? {};
-      const enabled = [t.unr, t.ucr, t.unc, t.lnr, t.lcr, t.lnc].map((v) => (v === undefined ? "0" : "1")).join("");
-      const values = [t.unr, t.ucr, t.unc, t.lnr, t.lcr, t.lnc].map((v) => v ?? 0).join(" ");
       cmds.push(`main_sdr_add 0x20 ${fullSensorRecord(num, num, s)}`);
-      cmds.push(`sensor_add 0x20 0 ${num} ${hex(KINDS[s.kind].type)} 0x01 poll ${poll} file "${file}"`);
-      cmds.push(`sensor_set_threshold 0x20 0 ${num} 2 ${enabled} ${values}`);
-      cmds.push(`sensor_set_value 0x20 0 ${num} ${s.raw} 0`);
+      if (s.kind === "discrete") {
+        cmds.push(`sensor_add 0x20 0 ${num} ${hex(KINDS.discrete.type)} 0x6f`);
+        cmds.push(`sensor_set_bit_clr_rest 0x20 0 ${num} ${s.raw} 1 0`);
+      } else {
+        const t = s.thresholds ?? {};
+        const enabled = [t.unr, t.ucr, t.unc, t.lnr, t.lcr, t.lnc].map((v) => (v === undefined ? "0" : "1")).join("");
+        const values = [t.unr, t.ucr, t.unc, t.lnr, t.lcr, t.lnc].map((v) => v ?? 0).join(" ");
+        cmds.push(`sensor_add 0x20 0 ${num} ${hex(KINDS[s.kind].type)} 0x01 poll ${poll} file "${file}"`);
+        cmds.push(`sensor_set_threshold 0x20 0 ${num} 2 ${enabled} ${values}`);
+        cmds.push(`sensor_set_value 0x20 0 ${num} ${s.raw} 0`);
+      }
+      if (s.noReading) {
+        const none = "0".repeat(15);
+        cmds.push(`sensor_set_event_support 0x20 0 ${num} disable no-scanning none ${none} ${none} ${none} ${none}`);
+      }
     });
+    const fru = fruImage(opts.fru ?? { manufacturer: "ACME", product: "X1", serial: "S123" });
+    cmds.push(`mc_add_fru_data 0x20 0 ${hex(fru.length)} data ${fru.map(hex).join(" ")}`);
     cmds.push("mc_enable 0x20", "");
     writeFileSync(join(d, "cmds.emu"), cmds.join("\n"));
     writeFileSync(join(d, "pw"), this.password, { mode: 0o600 });
