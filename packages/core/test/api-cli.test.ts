@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import { execa } from "execa";
+import { AgentApi } from "../src/api/agent-api.js";
 import { ApiClient, ApiError } from "../src/api/client.js";
-import { ApiServer } from "../src/api/server.js";
 import { secretFromString } from "../src/di/secret.js";
 import { silentLogger } from "../src/logging/logger.js";
 import { Rig } from "./support/agent-rig.js";
@@ -16,7 +16,7 @@ const TOKEN = "s3cr3t-token-for-tests";
 async function serve(t: import("ava").ExecutionContext, withToken = true) {
   const rig = new Rig();
   await rig.agent.start();
-  const api = new ApiServer({ agent: rig.agent, log: silentLogger(), address: "127.0.0.1", port: 0, ...(withToken ? { token: secretFromString(TOKEN) } : {}) });
+  const api = new AgentApi({ agent: rig.agent, log: silentLogger(), address: "127.0.0.1", port: 0, ...(withToken ? { token: secretFromString(TOKEN) } : {}) });
   const { port } = await api.start();
   t.teardown(async () => {
     await api.stop();

@@ -47,7 +47,7 @@ test.serial(
     t.is((err as { code?: string }).code, "NOT_LEADER");
     await a.store.save(newHostRecord({ hostname: "worker-0", personality: "worker" }));
     t.deepEqual(
-      (await b.store.load()).map((h) => h.hostname),
+      (await b.store.load()).hosts.map((h) => h.hostname),
       ["worker-0"],
     );
     const epochA = a.l.guard?.epoch ?? 0;

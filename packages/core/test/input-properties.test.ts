@@ -1,7 +1,7 @@
 import test from "ava";
 import fc from "fast-check";
+import { AgentApi } from "../src/api/agent-api.js";
 import { ApiClient, ApiError } from "../src/api/client.js";
-import { ApiServer } from "../src/api/server.js";
 import { secretFromString } from "../src/di/secret.js";
 import { validateNewHost } from "../src/inventory/host.js";
 import { LAB_ACTIONS, parseLabStep } from "../src/lab/scenario.js";
@@ -47,7 +47,7 @@ test("lab --do parsing: well-formed steps round-trip; anything else is an Error 
 test("REST API: random JSON bodies and paths get a JSON answer, never a 500, and the agent keeps serving", async (t) => {
   const rig = new Rig();
   await rig.agent.start();
-  const api = new ApiServer({ agent: rig.agent, log: silentLogger(), address: "127.0.0.1", port: 0, token: secretFromString("tok") });
+  const api = new AgentApi({ agent: rig.agent, log: silentLogger(), address: "127.0.0.1", port: 0, token: secretFromString("tok") });
   const { port } = await api.start();
   t.teardown(async () => {
     await api.stop();

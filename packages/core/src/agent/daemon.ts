@@ -2,7 +2,8 @@
  * Running mtcAgent from the CLI: the plugins' BMC drivers, messaging over UDP, heartbeat control, the
  * maintenance FSMs and the REST API, until SIGTERM/SIGINT.
  */
-import { ApiServer } from "../api/server.js";
+import { AgentApi } from "../api/agent-api.js";
+import { ClusterSource } from "../api/cluster-source.js";
 import type { MetalConfig } from "../config/schema.js";
 import { createMetalContainer } from "../di/container.js";
 import { secretFromFile } from "../di/secret.js";
@@ -38,9 +39,10 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
   await heartbeat.start();
   const agent = new MtcAgent({ config, clock, log, messaging, heartbeat, alarms, directory: messaging, bmcRegistry: container.resolve(Tokens.BmcRegistry) });
   await agent.start();
-  const api = new ApiServer({
+  const api = new AgentApi({
     agent,
     log,
+    cluster: ClusterSource.sm(config.ports),
     address: config.api.address,
     port: config.api.port,
     ...(config.api.tokenFile ? { token: secretFromFile(config.api.tokenFile) } : {}),

@@ -92,11 +92,13 @@ export class MtcAgent {
   /** bmc_handler's access monitoring (200.010) and hwmon's sensor monitoring, one of each per provisioned BMC. */
   private readonly monitors = new Map<string, { key: string; monitor: BmcAccessMonitor; sensors?: HwmonMonitor }>();
   private readonly pool: BmcBrokerPool | undefined;
+  /** Told how long each durable inventory write took, in ms (the API's metrics set it). */
+  storeWriteObserver: ((ms: number) => void) | undefined;
 
   constructor(private readonly o: MtcAgentOptions) {
     const cfg = o.config;
     const stateDir = cfg.maintenance.stateDir ?? nodePaths(cfg.root).agentState;
-    this.store = o.store ?? new FileInventoryStore(join(stateDir, "hosts"));
+    this.store = o.store ?? new FileInventoryStore({ stateDir, log: o.log });
     this.alarms = o.alarms ?? createAlarmManager(cfg, o.clock, o.log, o.extraSinks);
     this.scheduler = new Scheduler(o.clock, cfg.maintenance.tickMs);
     const self = cfg.node.hostname;
@@ -138,7 +140,7 @@ export class MtcAgent {
 
   /** Load the inventory, recover each host through the add handler, and start the scheduler. */
   async start(): Promise<void> {
-    const records = await this.store.load();
+    const { hosts: records } = await this.store.load();
     const uptime = this.o.controllerUptimeS ?? (await import("node:os")).uptime();
     if (uptime < this.o.config.timeouts.dorModeDetect) {
       const enabled = records.filter((r) => r.operational === "enabled").length;
@@ -239,6 +241,11 @@ export class MtcAgent {
   host(name: string): HostView | undefined {
     const c = this.scheduler.hosts.get(name);
     return c ? this.view(c) : undefined;
+  }
+
+  /** This agent's BMC brokers (one per BMC), with their call counters. */
+  brokers(): ReturnType<BmcBrokerPool["list"]> {
+    return this.pool?.list() ?? [];
   }
 
   ctx(name: string): HostCtx | undefined {
@@ -370,9 +377,11 @@ export class MtcAgent {
   private flush(): void {
     if (this.flushing || (this.dirty.size === 0 && this.removed.size === 0)) return;
     this.flushing = true;
-    void this.flushNow().finally(() => {
-      this.flushing = false;
-    });
+    this.flushNow()
+      .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, code: (err as { code?: string }).code }, "inventory write failed; will retry"))
+      .finally(() => {
+        this.flushing = false;
+      });
   }
 
   /** Write every changed host (the store makes each write atomic and durable). */
@@ -381,15 +390,24 @@ export class MtcAgent {
     this.dirty.clear();
     const gone = [...this.removed];
     this.removed.clear();
-    for (const name of names) {
-      const c = this.scheduler.hosts.get(name);
-      if (!c) continue;
-      this.publish(c);
-      await this.store.save(c.rec);
-    }
-    for (const name of gone) {
-      this.o.directory?.removeHost(name);
-      await this.store.remove(name);
+    try {
+      for (const name of names) {
+        const c = this.scheduler.hosts.get(name);
+        if (!c) continue;
+        this.publish(c);
+        const t0 = performance.now();
+        await this.store.save(c.rec);
+        this.storeWriteObserver?.(performance.now() - t0);
+      }
+      for (const name of gone) {
+        this.o.directory?.removeHost(name);
+        await this.store.remove(name);
+      }
+    } catch (err) {
+      // Nothing written is forgotten: the next pass writes it again.
+      for (const n of names) if (this.scheduler.hosts.has(n)) this.dirty.add(n);
+      for (const n of gone) if (!this.scheduler.hosts.has(n)) this.removed.add(n);
+      throw err;
     }
   }
 }

@@ -107,7 +107,7 @@ export function carryLearned(before: HostRecord, after: HostRecord): HostRecord 
 
 /** Persist the learned protocol with the host in the store (for tools that do not run an mtcAgent). */
 export async function persistLearned(store: InventoryStore, hostname: string, result: LearnResult): Promise<HostRecord> {
-  const host = (await store.load()).find((h) => h.hostname === hostname);
+  const host = (await store.load()).hosts.find((h) => h.hostname === hostname);
   if (!host) throw new Error(`unknown host '${hostname}'`);
   if (!host.bmc) throw new Error(`host '${hostname}' has no BMC provisioned`);
   const updated = withLearned({ ...host, bmc: host.bmc }, result.protocol);

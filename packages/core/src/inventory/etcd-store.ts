@@ -1,6 +1,18 @@
 import type { Etcd3 } from "etcd3";
+import type { ActiveAlarm } from "../alarms/alarm-manager.js";
+import type { AlarmRecord } from "../alarms/sink.js";
 import type { Logger } from "../plugin-api/services.js";
-import type { HostRecord, InventoryStore } from "./store.js";
+import {
+  alarmKey,
+  type HostRecord,
+  type InventoryStore,
+  StoreError,
+  type StoreOp,
+  type StoreSnapshot,
+  type StoreTxn,
+  type WriteGuard as StoreWriteGuard,
+} from "./store.js";
+import { checkOps, TxnBuffer } from "./txn-buffer.js";
 
 /** What guards a write: the leader key must still have this create revision and lease (ha/leadership.ts). */
 export interface WriteGuard {
@@ -24,6 +36,9 @@ export class StoreWriteError extends Error {
 export const storeKeys = (prefix: string) => ({
   hosts: `${prefix}/hosts/`,
   host: (name: string) => `${prefix}/hosts/${name}`,
+  alarms: `${prefix}/alarms/`,
+  alarm: (key: string) => `${prefix}/alarms/${key}`,
+  history: `${prefix}/history/`,
 });
 
 /** A stored host: the record and the epoch of the leader that wrote it. */
@@ -56,6 +71,8 @@ export class EtcdInventoryStore implements InventoryStore {
   readonly keys: ReturnType<typeof storeKeys>;
   /** Committed writes (the bench counts them). */
   writes = 0;
+  private extraGuard: StoreWriteGuard | undefined;
+  private historySeq = 0;
 
   constructor(
     private readonly etcd: Etcd3,
@@ -66,8 +83,18 @@ export class EtcdInventoryStore implements InventoryStore {
     this.keys = storeKeys(prefix);
   }
 
-  async load(): Promise<HostRecord[]> {
-    return (await this.loadWithRevision()).hosts;
+  /** Hosts and active alarms (bad host records are logged and left in place). */
+  async load(): Promise<StoreSnapshot> {
+    const { hosts } = await this.loadWithRevision();
+    const alarms: ActiveAlarm[] = [];
+    for (const v of Object.values(await this.etcd.getAll().prefix(this.keys.alarms).strings())) {
+      try {
+        alarms.push(JSON.parse(v) as ActiveAlarm);
+      } catch {
+        // skipped like a bad host record
+      }
+    }
+    return { hosts, alarms, quarantined: [] };
   }
 
   /** Every host and the store revision they were read at (a watch continues from revision + 1). */
@@ -89,28 +116,70 @@ export class EtcdInventoryStore implements InventoryStore {
     return g;
   }
 
-  async save(host: HostRecord): Promise<void> {
+  /** Every op in one etcd Txn guarded by the leader key (later ops on one key win: a Txn takes each key once). */
+  async commit(ops: readonly StoreOp[]): Promise<void> {
+    checkOps(ops);
+    if (ops.length === 0) return;
     const g = this.guarded();
-    const value = JSON.stringify({ epoch: g.epoch, host } satisfies StoredHost);
+    if (this.extraGuard) {
+      try {
+        await this.extraGuard.check();
+      } catch (err) {
+        throw new StoreError("STORE_FENCED", `write refused by ${this.extraGuard.name}`, err);
+      }
+    }
+    const last = new Map<string, string | null>();
+    for (const o of ops) {
+      if (o.op === "putHost") last.set(this.keys.host(o.host.hostname), JSON.stringify({ epoch: g.epoch, host: o.host } satisfies StoredHost));
+      else if (o.op === "deleteHost") last.set(this.keys.host(o.hostname), null);
+      else if (o.op === "putAlarm") last.set(this.keys.alarm(alarmKey(o.alarm)), JSON.stringify(o.alarm));
+      else last.set(this.keys.alarm(o.key), null);
+    }
+    const writes = [...last].map(([k, v]) => (v === null ? this.etcd.delete().key(k) : this.etcd.put(k).value(v)));
     const res = await this.etcd
       .if(g.key, "Create", "==", g.createRevision)
       .and(g.key, "Lease", "==", g.lease)
-      .then(this.etcd.put(this.keys.host(host.hostname)).value(value))
+      .then(...writes)
       .commit();
-    if (!res.succeeded) throw new StoreWriteError("DEPOSED", `write of ${host.hostname} refused: epoch ${g.epoch} no longer leads`);
+    if (!res.succeeded) throw new StoreWriteError("DEPOSED", `write refused: epoch ${g.epoch} no longer leads`);
     this.writes++;
   }
 
-  async remove(hostname: string): Promise<void> {
-    const g = this.guarded();
-    const res = await this.etcd
-      .if(g.key, "Create", "==", g.createRevision)
-      .and(g.key, "Lease", "==", g.lease)
-      .then(this.etcd.delete().key(this.keys.host(hostname)))
-      .commit();
-    if (!res.succeeded) throw new StoreWriteError("DEPOSED", `delete of ${hostname} refused: epoch ${g.epoch} no longer leads`);
-    this.writes++;
+  async transact<T>(fn: (tx: StoreTxn) => T | Promise<T>): Promise<T> {
+    const { hosts } = await this.loadWithRevision();
+    const tx = new TxnBuffer(new Map(hosts.map((h) => [h.hostname, h])));
+    const result = await fn(tx);
+    await this.commit(tx.ops);
+    return result;
   }
+
+  save(host: HostRecord): Promise<void> {
+    return this.commit([{ op: "putHost", host }]);
+  }
+
+  remove(hostname: string): Promise<void> {
+    return this.commit([{ op: "deleteHost", hostname }]);
+  }
+
+  async appendHistory(records: readonly AlarmRecord[]): Promise<void> {
+    for (const r of records) {
+      this.historySeq++;
+      await this.etcd.put(`${this.keys.history}${String(r.at).padStart(15, "0")}-${String(this.historySeq).padStart(9, "0")}`).value(JSON.stringify(r));
+    }
+  }
+
+  async readHistory(opts: { limit?: number } = {}): Promise<AlarmRecord[]> {
+    const all = await this.etcd.getAll().prefix(this.keys.history).sort("Key", "Ascend").strings();
+    const out = Object.values(all).map((v) => JSON.parse(v) as AlarmRecord);
+    return opts.limit !== undefined ? out.slice(-opts.limit) : out;
+  }
+
+  /** An engine-neutral guard checked in addition to the leader key. */
+  setGuard(guard: StoreWriteGuard | undefined): void {
+    this.extraGuard = guard;
+  }
+
+  async close(): Promise<void> {}
 
   /** Unguarded bulk write, only for `metal store migrate` into an empty prefix (no agent runs against it). */
   async importHosts(hosts: HostRecord[]): Promise<number> {

@@ -7,7 +7,8 @@ import Table from "cli-table3";
 import { AgentMessaging } from "../agent/messaging.js";
 import { createAlarmManager, MtcAgent } from "../agent/mtc-agent.js";
 import type { ActiveAlarm } from "../alarms/alarm-manager.js";
-import { ApiServer } from "../api/server.js";
+import { AgentApi } from "../api/agent-api.js";
+import { ClusterSource } from "../api/cluster-source.js";
 import { LAB_BOOT_FILE, LAB_REBOOT_EXIT_CODE } from "../client/lab-node-actions.js";
 import { ScaledClock, SystemClock } from "../clock/system-clock.js";
 import { defaultConfig, type MetalConfigInput } from "../config/index.js";
@@ -251,7 +252,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   await control.start();
 
   // controller-0 is the provisioned, running controller this agent lives on; the others are added unlocked.
-  const store = new FileInventoryStore(join(stateDir, "hosts"));
+  const store = new FileInventoryStore({ stateDir, log });
   const self = machines[0] as Machine;
   const selfRec = newHostRecord({ hostname: self.hostname, personality: "controller", mgmtIp: self.ip, mgmtMac: self.mac, administrative: "unlocked" });
   Object.assign(selfRec, { operational: "enabled", availability: "available", action: "none" });
@@ -283,7 +284,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   }
   // A token of its own (0600), so the operator can drive the lab: `export METAL_URL=... METAL_TOKEN_FILE=...`.
   const apiToken = writeLabApiToken(base);
-  const api = new ApiServer({ agent, log, address: "127.0.0.1", port: o.apiPort ?? 0, token: apiToken.token });
+  const api = new AgentApi({ agent, log, address: "127.0.0.1", port: o.apiPort ?? 0, token: apiToken.token, cluster: ClusterSource.sm(ports) });
   const bound = await api.start();
   const apiUrl = `http://127.0.0.1:${bound.port}`;
   const envLine = labEnvLine(apiUrl, apiToken.file);
