@@ -13,6 +13,7 @@ import { HbsClient } from "../heartbeat/hbs-client.js";
 import { createLogger } from "../logging/logger.js";
 import { builtinPersonalities } from "../personality/builtin.js";
 import { DefaultPersonalityRegistry } from "../personality/registry.js";
+import { datagramAuthFor } from "../transport/datagram-auth.js";
 import { UdpTransport } from "../transport/udp-transport.js";
 
 export interface LabHostArgs {
@@ -28,7 +29,7 @@ async function main(args: LabHostArgs): Promise<void> {
   const logger = createLogger({ level: config.logging.level, name: `lab:${config.node.hostname}` });
   const client = new MtcClient({
     config,
-    transport: new UdpTransport(),
+    transport: new UdpTransport({ auth: datagramAuthFor(config, logger) }),
     clock,
     logger,
     actions: new LabNodeActions(nodePaths(config.root), clock, logger),

@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,7 @@ import { newHostRecord } from "../inventory/host.js";
 import { createLogger } from "../logging/logger.js";
 import type { Logger, TimerHandle } from "../plugin-api/services.js";
 import { FakeBmcFabric } from "../testing/fake-bmc.js";
+import { datagramAuthFor } from "../transport/datagram-auth.js";
 import { freeUdpPorts } from "../transport/free-ports.js";
 import { UdpTransport } from "../transport/udp-transport.js";
 import { simHostAddress } from "./lab.js";
@@ -100,6 +102,10 @@ const HOST_ENTRY = join(fileURLToPath(new URL(".", import.meta.url)), "maintenan
 
 export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabResult> {
   const base = mkdtempSync(join(tmpdir(), "metal-lab-"));
+  // The lab runs keyed, as a cluster should: every datagram between its daemons is authenticated.
+  const clusterKeyFile = join(base, "cluster.key");
+  writeFileSync(clusterKeyFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+  const security = { clusterKeyFile };
   const clock = new ScaledClock(o.speed);
   const bootMs = (o.bootS ?? 30) * 1000;
   const log: Logger = createLogger({ level: o.logLevel ?? "error", name: "lab" });
@@ -157,6 +163,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     heartbeat,
     messaging: { nodeActions: "lab", firstMtcAliveMs: 1000 },
     logging: { level: o.logLevel ?? "error" },
+    security,
   });
 
   const spawnHost = (m: Machine) => {
@@ -228,6 +235,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     maintenance: { tickMs: Math.min(1000, Math.max(1, Math.round(50 * o.speed))), stateDir },
     api: { address: "127.0.0.1", port: o.apiPort ?? 0 },
     plugins: { discover: false },
+    security,
   });
   const container = await createMetalContainer({ config, clock, logger: log, plugins: builtinPlugins(fabric), fakeBmc: fabric });
   const alarms = createAlarmManager(config, clock, log);
@@ -236,7 +244,8 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   alarms.onRecord((r) => {
     if (r.id === "200.022") history.push({ atS: Math.round((r.at - started) / 100) / 10, host: r.hostname, text: r.text });
   });
-  const messaging = new AgentMessaging({ config, transport: new UdpTransport(), clock, logger: log, alarms });
+  const auth = datagramAuthFor(config, log);
+  const messaging = new AgentMessaging({ config, transport: new UdpTransport({ auth }), clock, logger: log, alarms });
   await messaging.start();
   const hbsAgent = new HbsAgent({ config, clock: new SystemClock(), logger: log, alarms });
   await hbsAgent.start();
@@ -248,6 +257,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     hostname: "controller-0",
     clock: new SystemClock(),
     logger: log,
+    auth,
   });
   await control.start();
 

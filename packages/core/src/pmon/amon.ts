@@ -4,12 +4,13 @@
  * `"<process> <~magic %8x> <seq>"`. A bad name, magic or sequence counts as a miss. The responder side is what
  * a monitored daemon embeds (`startAmonResponder`), configured from its own pmon.d conf as the original is.
  */
-import type { Socket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { MetalConfig } from "../config/schema.js";
 import { bindUdp, closeUdp, sendUdp } from "../heartbeat/udp.js";
 import type { Logger } from "../plugin-api/services.js";
+import { datagramAuthFor } from "../transport/datagram-auth.js";
+import type { UdpSocket } from "../transport/udp-socket.js";
 import { parseProcessConf } from "./conf.js";
 
 export const AMON_MAGIC_NUM = 0x12345678;
@@ -71,13 +72,16 @@ export async function startAmonResponder(config: MetalConfig, process: string, l
     return undefined;
   }
   if (port === undefined) return undefined;
-  const sock: Socket = await bindUdp(config.pmon.loopbackAddress, port);
-  sock.on("message", (data, rinfo) => {
-    const r = decodeAmonRequest(data);
-    if (!r.ok || r.process !== process) return;
-    sendUdp(sock, encodeAmonResponse(process, r.seq), rinfo.port, rinfo.address, () => undefined);
+  let sock: UdpSocket | undefined;
+  sock = await bindUdp(config.pmon.loopbackAddress, port, {
+    auth: datagramAuthFor(config, log),
+    label: `${process} amon`,
+    onMessage: (data, rinfo) => {
+      const r = decodeAmonRequest(data);
+      if (!r.ok || r.process !== process || !sock) return;
+      sendUdp(sock, encodeAmonResponse(process, r.seq), rinfo.port, rinfo.address, () => undefined);
+    },
   });
-  sock.on("error", (err) => log.warn({ err: err.message, process }, "amon socket error"));
   log.info({ process, port }, "answering pmond's active monitor");
   return { port, close: () => closeUdp(sock) };
 }

@@ -6,7 +6,6 @@
  * quorum to hostwd every hostwdUpdatePeriod, and answers `metal pmon status` on a UNIX socket.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import type { Socket as UdpSocket } from "node:dgram";
 import { existsSync, type FSWatcher, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
 import { createConnection, createServer, type Server } from "node:net";
 import { basename, dirname, join } from "node:path";
@@ -16,6 +15,8 @@ import { stepHandler } from "../fsm/engine.js";
 import { bindUdp, closeUdp, sendUdp } from "../heartbeat/udp.js";
 import { RateLimitedLog } from "../logging/rate-limited.js";
 import type { Clock, Logger, TimerHandle } from "../plugin-api/services.js";
+import { datagramAuthFor } from "../transport/datagram-auth.js";
+import type { UdpSocket } from "../transport/udp-socket.js";
 import { amonResponseMatches, encodeAmonRequest } from "./amon.js";
 import { MAX_PROCESSES, PmonConfError, parseProcessConf } from "./conf.js";
 import { passiveHandler, refreshPid } from "./passive.js";
@@ -98,11 +99,10 @@ export class Pmond {
 
   async start(): Promise<void> {
     const s = this.settings;
-    this.eventSock = await bindUdp(this.cfg.networks.mgmt.address ?? "127.0.0.1", 0);
-    this.eventSock.on("error", (err) => this.bad.warn("event-sock", { err: err.message }, "event socket error"));
-    this.amonSock = await bindUdp(s.loopbackAddress, s.amonPort);
-    this.amonSock.on("message", (data) => this.onAmon(data));
-    this.amonSock.on("error", (err) => this.bad.warn("amon-sock", { err: err.message }, "amon socket error"));
+    // Events, the alive pulse and the active monitor go through the node's datagram authentication (cluster key).
+    const auth = datagramAuthFor(this.cfg, this.log);
+    this.eventSock = await bindUdp(this.cfg.networks.mgmt.address ?? "127.0.0.1", 0, { auth, label: "pmond events" });
+    this.amonSock = await bindUdp(s.loopbackAddress, s.amonPort, { auth, label: "pmond amon", onMessage: (data) => this.onAmon(data) });
     await this.listenStatus();
     this.running = true;
     this.scan();

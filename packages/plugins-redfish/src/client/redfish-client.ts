@@ -146,7 +146,11 @@ export class RedfishClient {
     }
     if (NETWORK_CODES.has(code)) return new BmcError("unreachable", `${where}: ${code}`, this.o.host);
     if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL|ERR_SSL/i.test(code) || /certificate/i.test(e.message ?? "")) {
-      return new BmcError("protocol", `${where}: TLS verification failed (${code || e.message}); give the BMC's CA or use --insecure`, this.o.host);
+      return new BmcError(
+        "protocol",
+        `${where}: TLS verification failed (${code || e.message}); pass the BMC's CA with --ca <file> or skip verification with --insecure`,
+        this.o.host,
+      );
     }
     return new BmcError("unreachable", `${where}: ${e.message ?? String(err)}`, this.o.host);
   }

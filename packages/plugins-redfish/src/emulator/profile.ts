@@ -49,6 +49,13 @@ export interface EmulatorFaults {
   gracefulIgnored: boolean;
   /** Virtual media insert/eject completes this long after the action returns. */
   mediaDelayMs: number;
+  /**
+   * GETs of a path ending in a key answer that HTTP status with a Redfish error, e.g. `{"Chassis/1/Thermal": 500}`
+   * (an iDRAC firmware's Thermal) or `{"Managers/1": 404}`.
+   */
+  failing: Record<string, number>;
+  /** PowerState as the System and Chassis report it: "" = the real state, "null" = JSON null, else that string ("Paused"). */
+  powerStateAs: string;
 }
 
 export interface EmulatorProfile {
@@ -59,6 +66,7 @@ export interface EmulatorProfile {
   chassisId: string;
   managerId: string;
   manufacturer: string;
+  /** "" leaves Model out of the System (it is optional in the schema). */
   model: string;
   serial: string;
   partNumber: string;
@@ -80,6 +88,8 @@ export const DEFAULT_FAULTS: EmulatorFaults = {
   poweringMs: 0,
   gracefulIgnored: false,
   mediaDelayMs: 0,
+  failing: {},
+  powerStateAs: "",
 };
 
 export function defaultProfile(): EmulatorProfile {
@@ -107,7 +117,7 @@ export function defaultProfile(): EmulatorProfile {
       { name: "System Power", kind: "power", reading: 182, health: "OK" },
     ],
     quirks: {},
-    faults: { ...DEFAULT_FAULTS },
+    faults: structuredClone(DEFAULT_FAULTS),
   };
 }
 
@@ -134,6 +144,6 @@ export function mergeProfile(partial: EmulatorProfileInput): EmulatorProfile {
     ...base,
     ...partial,
     quirks: { ...base.quirks, ...partial.quirks },
-    faults: { ...base.faults, ...partial.faults },
+    faults: { ...base.faults, ...structuredClone(partial.faults) },
   };
 }

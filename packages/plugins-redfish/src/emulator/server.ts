@@ -70,7 +70,10 @@ export class RedfishEmulator {
   setFaults(f: Partial<EmulatorFaults>): void {
     for (const [k, v] of Object.entries(f)) {
       if (!(k in this.profile.faults)) throw new Error(`unknown fault knob '${k}'`);
-      if (typeof v !== typeof (this.profile.faults as unknown as Record<string, unknown>)[k]) throw new Error(`fault knob '${k}' must be a ${typeof v}`);
+      const want = typeof (this.profile.faults as unknown as Record<string, unknown>)[k];
+      if (typeof v !== want || v === null) throw new Error(`fault knob '${k}' must be a ${want}`);
+      if (k === "failing" && Object.values(v as object).some((s) => !Number.isInteger(s) || s < 400 || s > 599))
+        throw new Error("fault knob 'failing' maps path suffixes to HTTP error statuses (400..599)");
     }
     Object.assign(this.profile.faults, f);
   }
@@ -205,6 +208,8 @@ export class RedfishEmulator {
     if (!this.authenticate(req)) return redfishError(401, "NoValidSession", "authentication required");
 
     if (method === "GET") {
+      const failing = Object.entries(this.profile.faults.failing).find(([suffix]) => path.endsWith(`/${suffix}`));
+      if (failing) return redfishError(failing[1], failing[1] === 404 ? "ResourceMissingAtURI" : "InternalError", `${path}: failing (fault knob)`);
       const doc = this.get(path);
       return doc ? { status: 200, body: doc, headers: { ETag: `W/"${this.etag(doc)}"` } } : redfishError(404, "ResourceMissingAtURI", `${path} not found`);
     }

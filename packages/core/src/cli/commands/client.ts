@@ -7,8 +7,9 @@ import { nodePaths } from "../../config/paths.js";
 import { createMetalContainer } from "../../di/container.js";
 import { Tokens } from "../../di/tokens.js";
 import { startAmonResponder } from "../../pmon/amon.js";
+import { datagramAuthFor } from "../../transport/datagram-auth.js";
 import { UdpTransport } from "../../transport/udp-transport.js";
-import { loadCliConfig } from "../config-option.js";
+import { loadRequiredCliConfig } from "../config-option.js";
 import { CliError } from "../errors.js";
 
 /** `metal client --config F`: run this node's mtcClient until SIGTERM/SIGINT. */
@@ -16,18 +17,18 @@ export function clientCommand(program: Command): void {
   program
     .command("client")
     .description("run the maintenance client (mtcClient) of this node: mtcAlive, agent commands, node-locked files, goenabled and host services")
-    .requiredOption("--config <file>", "metal config file (node, networks, ports, root)")
-    .action(async (opts: { config: string }) => {
-      const config = await loadCliConfig(opts.config);
+    .option("-c, --config <file>", "metal config file (node, networks, ports, root); default $METAL_CONFIG")
+    .action(async (opts: { config?: string }) => {
+      const config = await loadRequiredCliConfig(opts.config);
       const container = await createMetalContainer({ config, plugins: [] });
       const clock = container.resolve(Tokens.Clock);
       const logger = container.resolve(Tokens.Logger);
       const actions: NodeActions =
         config.messaging.nodeActions === "lab" ? new LabNodeActions(nodePaths(config.root), clock, logger) : new SystemdNodeActions(logger);
       container.register(Tokens.NodeActions, { useValue: actions });
-      container.register(Tokens.Transport, { useValue: new UdpTransport() });
       let client: MtcClient;
       try {
+        container.register(Tokens.Transport, { useValue: new UdpTransport({ auth: datagramAuthFor(config, logger) }) });
         client = new MtcClient({
           config,
           transport: container.resolve(Tokens.Transport),
