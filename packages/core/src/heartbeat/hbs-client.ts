@@ -82,7 +82,11 @@ export class HbsClient {
       this.socks[n] = sock;
     }
     if (hb.clientPmondFlag === "pulses") {
-      this.pmonSock = await bindUdp(this.cfg.pmon.loopbackAddress, this.cfg.ports.pmonPulse, { auth, label: "hbsClient pmond", onMessage: (data) => this.onPmondPulse(data) });
+      this.pmonSock = await bindUdp(this.cfg.pmon.loopbackAddress, this.cfg.ports.pmonPulse, {
+        auth,
+        label: "hbsClient pmond",
+        onMessage: (data) => this.onPmondPulse(data),
+      });
     }
     this.running = true;
     if (this.cfg.networks.mgmt.controller) {
