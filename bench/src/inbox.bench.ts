@@ -125,7 +125,9 @@ async function inboxReceive(): Promise<Blast> {
     logger: silentLogger(),
     alarms,
   });
-  for (let i = 0; i < HOSTS; i++) messaging.setHost({ hostname: `worker-${i}`, mgmtIp: `10.0.${i >> 8}.${i & 255}`, administrative: "unlocked" });
+  // One sender process plays every host, so every host's mgmt address is the sender's (the inbox takes a host's
+  // mtcAlive only from its own mgmt address).
+  for (let i = 0; i < HOSTS; i++) messaging.setHost({ hostname: `worker-${i}`, mgmtIp: "127.0.0.2", administrative: "unlocked" });
   let n = 0;
   messaging.onMessage((m) => {
     if (m.kind === "mtcAlive") n++;
