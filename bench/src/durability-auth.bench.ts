@@ -10,18 +10,16 @@ import {
   type DatagramAuth,
   datagramAuthFor,
   defaultConfig,
-  encodeMtcMessage,
   freeUdpPorts,
   KeyedDatagrams,
   loadClusterKeys,
-  MtcFlag,
-  mtcAliveMessage,
   PLAIN_DATAGRAMS,
   SystemClock,
   silentLogger,
   UdpTransport,
 } from "@metal/core";
 import { execa } from "execa";
+import { aliveTemplate } from "./alive-template.js";
 import type { Benchmark, BenchResult } from "./harness.js";
 
 const SEND_MS = 2_000;
@@ -90,21 +88,7 @@ const ROUNDS = 5;
 
 /** mtcAlives of 500 hosts in turn, each host's sequence counting up, as the clients send them. */
 function alives(round: number): Buffer[] {
-  return Array.from({ length: MESSAGES }, (_, i) => {
-    const h = i % HOSTS;
-    const sequence = round * MESSAGES + Math.floor(i / HOSTS) + 1;
-    return Buffer.from(
-      encodeMtcMessage(
-        mtcAliveMessage({
-          uptime: 1000 + h,
-          health: 1,
-          flags: MtcFlag.I_AM_CONFIGURED | MtcFlag.I_AM_HEALTHY | MtcFlag.MAIN_GOENABLED,
-          sequence,
-          payload: { hostname: `worker-${h}`, personality: "worker", mgmt_ip: "127.0.0.2", interface: "Mgmnt", sequence },
-        }),
-      ),
-    );
-  });
+  return Array.from({ length: MESSAGES }, (_, i) => aliveTemplate(i % HOSTS, round * MESSAGES + Math.floor(i / HOSTS) + 1, "127.0.0.2"));
 }
 
 function inbox(): { messaging: AgentMessaging; handled: () => number } {
