@@ -29,6 +29,14 @@ export interface EmulatorQuirks {
   resetActionInfo?: boolean;
   /** No SessionService: basic auth only (like sushy-tools). */
   noSessions?: boolean;
+  /** A PATCH without If-Match gets 428 Precondition Required; a stale If-Match gets 412. */
+  ifMatchRequired?: boolean;
+  /** VirtualMedia has no InsertMedia/EjectMedia actions: media is changed by PATCHing Image and Inserted. */
+  virtualMediaPatchOnly?: boolean;
+  /** InsertMedia carrying `Inserted` or `WriteProtected` gets 400 ActionParameterUnknown. */
+  insertMediaImageOnly?: boolean;
+  /** InsertMedia without `TransferProtocolType` gets 400 ActionParameterMissing. */
+  transferProtocolRequired?: boolean;
 }
 
 /** Fault knobs; every one can be changed while the emulator runs. */

@@ -273,10 +273,15 @@ export class RedfishTree {
       Inserted: this.m.media.inserted,
       WriteProtected: true,
       ConnectedVia: this.m.media.inserted ? "URI" : "NotConnected",
-      Actions: {
-        "#VirtualMedia.InsertMedia": { target: `${this.cdPath}/Actions/VirtualMedia.InsertMedia` },
-        "#VirtualMedia.EjectMedia": { target: `${this.cdPath}/Actions/VirtualMedia.EjectMedia` },
-      },
+      TransferProtocolType: this.m.media.inserted ? this.m.mediaProtocol : null,
+      ...(this.p.quirks.virtualMediaPatchOnly
+        ? {}
+        : {
+            Actions: {
+              "#VirtualMedia.InsertMedia": { target: `${this.cdPath}/Actions/VirtualMedia.InsertMedia` },
+              "#VirtualMedia.EjectMedia": { target: `${this.cdPath}/Actions/VirtualMedia.EjectMedia` },
+            },
+          }),
     };
   }
 
