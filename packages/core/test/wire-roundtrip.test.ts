@@ -6,6 +6,9 @@ import { mtcAliveMessage } from "../src/wire/mtc-alive.js";
 import { MtcFlag } from "../src/wire/mtc-flags.js";
 import { encodeMtcMessage, Signature } from "../src/wire/mtc-message.js";
 
+/** A header string: latin1, no NUL (decode reads the signature up to its NUL). */
+const latin1NoNul = (s: string) => [...s].every((c) => c.charCodeAt(0) >= 1 && c.charCodeAt(0) <= 0xff);
+
 test("encode(decode(hex)) is the same datagram for a built message; decode's own keys are accepted", (t) => {
   const alive = encodeMtcMessage(
     mtcAliveMessage({
@@ -28,8 +31,8 @@ test("property: for any datagram decode accepts, decode → encode → decode is
       fc.property(
         fc.oneof(
           fc.constantFrom(...Object.values(Signature)),
-          fc.string({ minLength: 17, maxLength: 17 }).filter((s) => /^[\x01-\xff]+$/.test(s)),
-          fc.string({ minLength: 1, maxLength: 17 }).filter((s) => !s.includes("\0") && /^[\x01-\xff]+$/.test(s)),
+          fc.string({ minLength: 17, maxLength: 17 }).filter(latin1NoNul),
+          fc.string({ minLength: 1, maxLength: 17 }).filter(latin1NoNul),
         ),
         fc.integer({ min: 0, max: 0xffffffff }),
         fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 5, maxLength: 5 }),
