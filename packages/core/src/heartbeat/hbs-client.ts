@@ -26,6 +26,8 @@ export interface HbsClientOptions {
   config: MetalConfig;
   clock: Clock;
   logger: Logger;
+  /** The lab's cable cutter: a network for which this says true neither receives requests nor answers them. */
+  linkDown?: (network: HbsNetwork) => boolean;
 }
 
 export class HbsClient {
@@ -45,9 +47,11 @@ export class HbsClient {
   private readonly cache: Array<ClusterVault | undefined> = [undefined, undefined];
   private readonly missedSummary = [0, 0];
   private running = false;
+  private readonly linkDown: (network: HbsNetwork) => boolean;
   readonly stats = { requests: 0, responses: 0, dropped: 0 };
 
   constructor(options: HbsClientOptions) {
+    this.linkDown = options.linkDown ?? (() => false);
     this.cfg = options.config;
     this.clock = options.clock;
     this.hostname = options.config.node.hostname;
@@ -82,7 +86,11 @@ export class HbsClient {
       this.socks[n] = sock;
     }
     if (hb.clientPmondFlag === "pulses") {
-      this.pmonSock = await bindUdp("127.0.0.1", this.cfg.ports.pmonPulse, { auth, label: "hbsClient pmond", onMessage: (data) => this.onPmondPulse(data) });
+      this.pmonSock = await bindUdp(this.cfg.pmon.loopbackAddress, this.cfg.ports.pmonPulse, {
+        auth,
+        label: "hbsClient pmond",
+        onMessage: (data) => this.onPmondPulse(data),
+      });
     }
     this.running = true;
     if (this.cfg.networks.mgmt.controller) {
@@ -103,6 +111,10 @@ export class HbsClient {
   /** MTC_EVENT_MONITOR_READY to the mtcAgent: it gates the heartbeat soak on it. */
   private sendReady(): void {
     if (!this.running || !this.readySock) return;
+    if (this.linkDown("mgmt")) {
+      this.readyTimer = this.clock.setTimeout(() => this.sendReady(), this.cfg.messaging.readyEventPeriodMs);
+      return;
+    }
     const msg = mtcMessage({
       signature: Signature.event,
       cmd: MtcEvent.MTC_EVENT_MONITOR_READY,
@@ -134,6 +146,7 @@ export class HbsClient {
   }
 
   private onRequest(network: HbsNetwork, data: Buffer, from: string): void {
+    if (this.linkDown(network)) return;
     const d = decodePulse(data);
     if (!d.ok || d.pulse.kind !== "req") {
       this.stats.dropped++;
