@@ -46,6 +46,23 @@ export function redfishBaseUrl(target: BmcTarget): string {
   return `${scheme}://${host}${target.port ? `:${target.port}` : ""}`;
 }
 
+/** VirtualMedia TransferProtocolType (schema enum) for an image URL's scheme; undefined when it has none. */
+export function transferProtocolOf(imageUrl: string): string | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(imageUrl)?.[1]?.toLowerCase();
+  const map: Record<string, string> = {
+    http: "HTTP",
+    https: "HTTPS",
+    nfs: "NFS",
+    cifs: "CIFS",
+    smb: "CIFS",
+    ftp: "FTP",
+    sftp: "SFTP",
+    scp: "SCP",
+    tftp: "TFTP",
+  };
+  return scheme ? map[scheme] : undefined;
+}
+
 /** One Redfish BMC: the client owns the session; this maps the metal contract onto the resource tree. */
 export class RedfishDriver implements BmcDriver {
   readonly protocol = "redfish";
@@ -365,6 +382,33 @@ export class RedfishDriver implements BmcDriver {
     throw new BmcError("timeout", `virtual media ${what} did not complete`, this.target.host);
   }
 
+  /**
+   * VirtualMedia.InsertMedia with the documented quirks (sushy and Ironic meet the same): a BMC that refuses
+   * `Inserted`/`WriteProtected` with 400 is asked again with only `Image`; one that asks for
+   * `TransferProtocolType` gets it, derived from the image URL's scheme. At most three POSTs.
+   */
+  private async insertMedia(action: string, imageUrl: string): Promise<void> {
+    const body: Json = { Image: imageUrl, Inserted: true, WriteProtected: true };
+    const tried: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await this.client.call("POST", action, { body, accept: [400] });
+      if (res.status < 300) return;
+      const said = JSON.stringify(res.body);
+      tried.push(`${Object.keys(body).join("+")}: ${messageIdOf(res.body) || "HTTP 400"}`);
+      const wantsProtocol = /TransferProtocolType/.test(said) && !("TransferProtocolType" in body);
+      if (wantsProtocol) {
+        body.TransferProtocolType = transferProtocolOf(imageUrl);
+        if (!body.TransferProtocolType) break;
+      } else if ("Inserted" in body || "WriteProtected" in body) {
+        delete body.Inserted;
+        delete body.WriteProtected;
+      } else if (!("TransferProtocolType" in body) && transferProtocolOf(imageUrl)) {
+        body.TransferProtocolType = transferProtocolOf(imageUrl);
+      } else break;
+    }
+    throw new BmcError("protocol", `InsertMedia refused (${tried.join("; ")})`, this.target.host);
+  }
+
   readonly virtualMedia = {
     status: async (): Promise<VirtualMediaStatus> => {
       const { doc: _doc, ...s } = await this.mediaStatus(await this.mediaPath());
@@ -376,7 +420,7 @@ export class RedfishDriver implements BmcDriver {
       if (st.inserted && st.image === imageUrl) return;
       if (st.inserted) throw new BmcError("conflict", `virtual media already holds ${st.image ?? "an image"}; eject it first`, this.target.host);
       const action = link({ "@odata.id": ((st.doc.Actions as Json | undefined)?.["#VirtualMedia.InsertMedia"] as Json | undefined)?.target });
-      if (action) await this.client.call("POST", action, { body: { Image: imageUrl, Inserted: true, WriteProtected: true } });
+      if (action) await this.insertMedia(action, imageUrl);
       else await this.client.call("PATCH", path, { body: { Image: imageUrl, Inserted: true } });
       await this.waitMedia(path, (s) => s.inserted && s.image === imageUrl, "insert");
     },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pmonSchema } from "../pmon/settings.js";
 import { bmcSchema, hwmonSchema } from "./bmc-schema.js";
 import { haSchema, storeSchema } from "./ha-schema.js";
 
@@ -340,6 +341,8 @@ export const configSchema = z
     guest: guestSchema.default(guestSchema.parse({})),
     bmc: bmcSchema.default(bmcSchema.parse({})),
     hwmon: hwmonSchema.default(hwmonSchema.parse({})),
+    /** pmond and hostwd (issue 13). */
+    pmon: pmonSchema.default(pmonSchema.parse({})),
     /** The inventory engine and the controller pair (issue 12). */
     store: storeSchema.default(storeSchema.parse({})),
     ha: haSchema.default(haSchema.parse({})),

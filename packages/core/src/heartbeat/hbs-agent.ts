@@ -328,7 +328,20 @@ export class HbsAgent {
     this.clueList = [...this.hosts.values()].filter((m) => m.started && Buffer.byteLength(m.host.hostname, "latin1") < HBS_CLUE_MAX);
   }
 
+  /** Heartbeat commands come from an mtcAgent: loopback, a controller address of the config, or `security.controllers`. */
+  private fromController(from: string): boolean {
+    const c = this.cfg;
+    if (from === "127.0.0.1" || from === "::1" || c.security.controllers.includes(from)) return true;
+    if (c.heartbeat.agents.some((a) => a.address === from)) return true;
+    return [c.networks.mgmt, c.networks.clusterHost].some((n) => n?.controller === from || n?.address === from);
+  }
+
   private onCommand(data: Buffer, from: string): void {
+    if (!this.fromController(from)) {
+      this.stats.badDatagrams++;
+      this.bad.warn(`cmd-src-${from}`, { from }, "dropped a heartbeat command from an address that is not a controller");
+      return;
+    }
     const d = decodeHbsCommand(data);
     if (!d.ok) {
       this.stats.badDatagrams++;

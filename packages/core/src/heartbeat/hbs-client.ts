@@ -86,7 +86,11 @@ export class HbsClient {
       this.socks[n] = sock;
     }
     if (hb.clientPmondFlag === "pulses") {
-      this.pmonSock = await bindUdp("127.0.0.1", this.cfg.ports.pmonPulse, { auth, label: "hbsClient pmond", onMessage: (data) => this.onPmondPulse(data) });
+      this.pmonSock = await bindUdp(this.cfg.pmon.loopbackAddress, this.cfg.ports.pmonPulse, {
+        auth,
+        label: "hbsClient pmond",
+        onMessage: (data) => this.onPmondPulse(data),
+      });
     }
     this.running = true;
     if (this.cfg.networks.mgmt.controller) {

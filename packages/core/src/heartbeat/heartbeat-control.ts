@@ -65,6 +65,11 @@ export class UdpHeartbeatControl implements HeartbeatControl {
 
   private onDatagram(data: Buffer, from: string): void {
     const source = this.options.agents.find((a) => a.address === from)?.hostname;
+    // Heartbeat events come from the hbsAgents only (and daemons on this controller: the event socket's own address).
+    if (source === undefined && from !== this.options.eventAddress) {
+      this.bad.warn(`src-${from}`, { from }, "dropped a heartbeat event from an address that is not an hbsAgent");
+      return;
+    }
     const d = decodeHbsEvent(data, source);
     if (!d.ok) {
       this.bad.warn(`ev-${from}`, { from, reason: d.reason }, "dropped a bad heartbeat event");

@@ -29,6 +29,14 @@ export interface EmulatorQuirks {
   resetActionInfo?: boolean;
   /** No SessionService: basic auth only (like sushy-tools). */
   noSessions?: boolean;
+  /** A PATCH without If-Match gets 428 Precondition Required; a stale If-Match gets 412. */
+  ifMatchRequired?: boolean;
+  /** VirtualMedia has no InsertMedia/EjectMedia actions: media is changed by PATCHing Image and Inserted. */
+  virtualMediaPatchOnly?: boolean;
+  /** InsertMedia carrying `Inserted` or `WriteProtected` gets 400 ActionParameterUnknown. */
+  insertMediaImageOnly?: boolean;
+  /** InsertMedia without `TransferProtocolType` gets 400 ActionParameterMissing. */
+  transferProtocolRequired?: boolean;
 }
 
 /** Fault knobs; every one can be changed while the emulator runs. */
@@ -75,6 +83,10 @@ export interface EmulatorProfile {
   resetTypes: string[];
   bootTargets: string[];
   sensors: EmulatedSensor[];
+  /** Inventory served under the System (Processors, SimpleStorage, EthernetInterfaces), for clients like sushy. */
+  processors: Array<{ model: string; cores: number; threads: number }>;
+  disks: Array<{ name: string; capacityBytes: number }>;
+  nics: Array<{ mac: string; speedMbps: number }>;
   quirks: EmulatorQuirks;
   faults: EmulatorFaults;
 }
@@ -116,6 +128,12 @@ export function defaultProfile(): EmulatorProfile {
       { name: "PS1 Voltage", kind: "voltage", reading: 230, health: "OK", thresholds: { lowerCritical: 180, upperCritical: 264 } },
       { name: "System Power", kind: "power", reading: 182, health: "OK" },
     ],
+    processors: [
+      { model: "Emulated Xeon 8-core", cores: 8, threads: 16 },
+      { model: "Emulated Xeon 8-core", cores: 8, threads: 16 },
+    ],
+    disks: [{ name: "Disk0", capacityBytes: 480_103_981_056 }],
+    nics: [{ mac: "52:54:00:12:34:56", speedMbps: 10_000 }],
     quirks: {},
     faults: structuredClone(DEFAULT_FAULTS),
   };

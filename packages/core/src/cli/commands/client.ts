@@ -6,6 +6,7 @@ import { SystemdNodeActions } from "../../client/systemd-node-actions.js";
 import { nodePaths } from "../../config/paths.js";
 import { createMetalContainer } from "../../di/container.js";
 import { Tokens } from "../../di/tokens.js";
+import { startAmonResponder } from "../../pmon/amon.js";
 import { datagramAuthFor } from "../../transport/datagram-auth.js";
 import { UdpTransport } from "../../transport/udp-transport.js";
 import { loadRequiredCliConfig } from "../config-option.js";
@@ -40,10 +41,13 @@ export function clientCommand(program: Command): void {
       } catch (err) {
         throw new CliError(`client: ${(err as Error).message}`, 1);
       }
+      // pmond's active monitor pings mtcClient when its pmon.d conf says mode active.
+      const amon = await startAmonResponder(config, "mtcClient", logger);
       await new Promise<void>((resolve) => {
         process.once("SIGTERM", resolve);
         process.once("SIGINT", resolve);
       });
+      await amon?.close();
       await client.stop();
     });
 }
