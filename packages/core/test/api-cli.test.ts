@@ -124,7 +124,7 @@ test("CLI: host-add, host-list --json, host-lock/unlock, host-show, alarm-list, 
   t.is(unlock.stdout.trim(), "worker-3: unlock accepted");
   t.true(await rig.until(() => rig.state("worker-3") === "unlocked-enabled-available", 10 * 60_000));
   const show = await metal("host-show", "worker-3", "--url", url);
-  t.regex(show.stdout, /availability\s+available/);
+  t.regex(show.stdout, /│ availability\s+│ available\s+│/);
   const lock = await metal("host-lock", "worker-3", "--url", url, "--token-file", tokenFile);
   t.is(lock.exitCode, 0, lock.stderr);
   t.true(await rig.until(() => rig.state("worker-3") === "locked-disabled-online" && rig.get("worker-3").action === "none", 10 * 60_000));

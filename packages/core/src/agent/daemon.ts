@@ -9,6 +9,7 @@ import { createMetalContainer } from "../di/container.js";
 import { secretFromFile } from "../di/secret.js";
 import { Tokens } from "../di/tokens.js";
 import { UdpHeartbeatControl } from "../heartbeat/heartbeat-control.js";
+import { datagramAuthFor } from "../transport/datagram-auth.js";
 import { UdpTransport } from "../transport/udp-transport.js";
 import { AgentMessaging } from "./messaging.js";
 import { createAlarmManager, MtcAgent } from "./mtc-agent.js";
@@ -24,7 +25,9 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
   const clock = container.resolve(Tokens.Clock);
   const log = container.resolve(Tokens.Logger).child({ svc: "mtcAgent" });
   const alarms = createAlarmManager(config, clock, log);
-  const messaging = new AgentMessaging({ config, transport: new UdpTransport(), clock, logger: log, alarms });
+  // Reads and checks security.clusterKeyFile before any socket is bound (ClusterKeyError: refuse to start).
+  const auth = datagramAuthFor(config, log);
+  const messaging = new AgentMessaging({ config, transport: new UdpTransport({ auth }), clock, logger: log, alarms });
   await messaging.start();
   const mgmt = config.networks.mgmt;
   const heartbeat = new UdpHeartbeatControl({
@@ -35,6 +38,7 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
     hostname: config.node.hostname,
     clock,
     logger: log,
+    auth,
   });
   await heartbeat.start();
   const agent = new MtcAgent({ config, clock, log, messaging, heartbeat, alarms, directory: messaging, bmcRegistry: container.resolve(Tokens.BmcRegistry) });

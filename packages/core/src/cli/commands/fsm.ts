@@ -2,16 +2,15 @@ import type { Command } from "commander";
 import { toMermaid } from "../../fsm/engine.js";
 import { HANDLERS } from "../../fsm/handlers.js";
 import { CliError } from "../errors.js";
+import { type OutputOptions, printList, withOutputOptions } from "../output.js";
 
 /** `metal fsm list` / `metal fsm show NAME`: the maintenance handlers as Mermaid state diagrams. */
 export function fsmCommand(program: Command): void {
   const fsm = program.command("fsm").description("the maintenance state machines");
-  fsm
-    .command("list")
-    .description("list the handlers")
-    .action(() => {
-      for (const h of HANDLERS.values()) process.stdout.write(`${h.name.padEnd(18)} ${String(h.stages.length).padStart(2)} stages  ${h.description}\n`);
-    });
+  withOutputOptions(fsm.command("list").description("list the handlers")).action((opts: OutputOptions) => {
+    const rows = [...HANDLERS.values()].map((h) => ({ name: h.name, stages: h.stages.length, description: h.description }));
+    printList(opts, rows, ["name", "stages", "description"]);
+  });
   fsm
     .command("show <name>")
     .description("print a handler as a Mermaid state diagram")

@@ -21,6 +21,7 @@ import { hostSwactCommand } from "./host-swact.js";
 import { hostUnlockCommand } from "./host-unlock.js";
 import { labCommand } from "./lab.js";
 import { pluginsCommand } from "./plugins.js";
+import { pmonCommand } from "./pmon.js";
 import { wireCommand } from "./wire.js";
 
 /** Every core command. Add one line per command file. */
@@ -48,4 +49,5 @@ export const coreCommands: ReadonlyArray<(program: Command) => void> = [
   fsmCommand,
   bmcCommand,
   consoleCommand,
+  pmonCommand,
 ];
