@@ -20,7 +20,7 @@ import { HttpServiceManager, type ServiceManager, SimulatedServiceManager } from
 import { type HwmonAgentPort, HwmonMonitor } from "../hwmon/monitor.js";
 import { hwmonSettings } from "../hwmon/settings.js";
 import { FileInventoryStore } from "../inventory/file-store.js";
-import { DegradeMask, type NewHost, newHostRecord, validateNewHost } from "../inventory/host.js";
+import { DegradeMask, type HostValidationContext, type NewHost, newHostRecord, validateNewHost } from "../inventory/host.js";
 import type { HostRecord, InventoryStore } from "../inventory/store.js";
 import type { BmcRegistry } from "../plugin-api/bmc.js";
 import type { Secret } from "../plugin-api/secret.js";
@@ -188,8 +188,10 @@ export class MtcAgent {
   }
 
   addHost(input: Partial<NewHost>): { ok: true; host: HostView } | { ok: false; reason: string } {
-    const reason = validateNewHost(input);
+    const reason = validateNewHost(input, this.hostValidation());
     if (reason) return { ok: false, reason };
+    // Without a mgmt address the host cannot be heartbeated (the hbsAgent drops it) nor commanded.
+    if (!input.mgmtIp) return { ok: false, reason: "mgmtIp: required (the host's management address)" };
     const h = input as NewHost;
     if (this.scheduler.hosts.has(h.hostname)) return { ok: false, reason: `host ${h.hostname} already exists` };
     for (const c of this.scheduler.hosts.values()) {
@@ -211,11 +213,16 @@ export class MtcAgent {
   modifyHost(hostname: string, fields: Record<string, unknown>): { ok: true; host: HostView } | { ok: false; reason: string; notFound?: true } {
     const c = this.scheduler.hosts.get(hostname);
     if (!c) return { ok: false, reason: `no host named '${hostname}'`, notFound: true };
-    const allowed = ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc"];
+    const allowed = ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc", "personality", "subfunctions"];
     const unknown = Object.keys(fields).filter((k) => !allowed.includes(k));
     if (unknown.length) return { ok: false, reason: `cannot modify ${unknown.join(", ")} (modifiable: ${allowed.join(", ")}; use an action for admin state)` };
+    // The personality decides which handlers and hooks run: it changes only on a locked host (sysinv's rule).
+    if (("personality" in fields || "subfunctions" in fields) && c.rec.administrative !== "locked")
+      return { ok: false, reason: `personality and subfunctions change only on a locked host; lock ${hostname} first` };
+    if ("mgmtIp" in fields && !fields.mgmtIp) return { ok: false, reason: "mgmtIp: required (the host's management address)" };
+    if ("personality" in fields && !("subfunctions" in fields)) return this.modifyHost(hostname, { ...fields, subfunctions: [fields.personality] });
     const merged = { hostname, personality: c.rec.personality, ...fields };
-    const reason = validateNewHost(merged as Partial<NewHost>);
+    const reason = validateNewHost(merged as Partial<NewHost>, this.hostValidation());
     if (reason) return { ok: false, reason };
     // A BMC at a new address (or of a new type) is learned again; otherwise what was learned stays.
     const next = carryLearned(c.rec, { ...c.rec, ...(fields as Partial<HostRecord>) });
@@ -232,6 +239,12 @@ export class MtcAgent {
     const verdict = requestAction(c, action);
     if (verdict.ok) this.o.log.info({ host: hostname, action, queued: verdict.queued }, "admin action");
     return verdict;
+  }
+
+  /** The BMC types a host may name: every protocol a loaded plugin registered, and dynamic (learn it). */
+  private hostValidation(): HostValidationContext {
+    const reg = this.o.bmcRegistry;
+    return reg ? { bmcTypes: [...reg.list().map((e) => e.protocol), "dynamic"] } : {};
   }
 
   hosts(): HostView[] {
