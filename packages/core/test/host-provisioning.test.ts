@@ -13,24 +13,23 @@ import { AgentApi } from "../src/api/agent-api.js";
 import { ApiClient, ApiError } from "../src/api/client.js";
 import { ConfigError, loadConfigFile } from "../src/config/load.js";
 import { secretFromString } from "../src/di/secret.js";
-import { validateNewHost } from "../src/inventory/host.js";
+import { validateNewHost } from "../src/inventory/record-schema.js";
 import { silentLogger } from "../src/logging/logger.js";
 import { Rig } from "./support/agent-rig.js";
 
 const main = join(fileURLToPath(new URL(".", import.meta.url)), "..", "src", "cli", "main.js");
 const TOKEN = "provisioning-test-token";
 
-test("validateNewHost: IPv4 and IPv6 only, BMC address or DNS name, BMC type from the registry", (t) => {
+test("validateNewHost: IPv4 and IPv6 only; a BMC address is an IP or a DNS name, never a bad dotted quad", (t) => {
   const base = { hostname: "worker-0", personality: "worker" as const };
   t.is(validateNewHost({ ...base, mgmtIp: "192.168.204.10" }), undefined);
   t.is(validateNewHost({ ...base, mgmtIp: "fd00::10" }), undefined);
-  t.is(validateNewHost({ ...base, mgmtIp: "999.1.1.1" }), "mgmtIp: '999.1.1.1' is not an IPv4 or IPv6 address");
-  t.is(validateNewHost({ ...base, clusterHostIp: "::g" }), "clusterHostIp: '::g' is not an IPv4 or IPv6 address");
+  t.is(validateNewHost({ ...base, mgmtIp: "999.1.1.1" }), "mgmtIp: not an IP address");
+  t.is(validateNewHost({ ...base, clusterHostIp: "::g" }), "clusterHostIp: not an IP address");
   const bmc = { type: "ipmi", address: "bmc-0.example.net", username: "root", secretRef: "/etc/pw" };
   t.is(validateNewHost({ ...base, bmc }), undefined);
-  t.regex(validateNewHost({ ...base, bmc: { ...bmc, address: "300.1.1.1" } }) ?? "", /^bmc\.address: '300\.1\.1\.1' is not an IPv4 address/);
-  t.regex(validateNewHost({ ...base, bmc: { ...bmc, address: "a b" } }) ?? "", /^bmc\.address: /);
-  t.is(validateNewHost({ ...base, bmc }, { bmcTypes: ["redfish", "dynamic"] }), "bmc.type: no plugin provides BMC type 'ipmi' (known: redfish, dynamic)");
+  t.is(validateNewHost({ ...base, bmc: { ...bmc, address: "300.1.1.1" } }), "bmc.address: an IP address or a DNS name");
+  t.is(validateNewHost({ ...base, bmc: { ...bmc, address: "a b" } }), "bmc.address: an IP address or a DNS name");
 });
 
 test("config: an address that is not IPv4/IPv6 is refused with its path", async (t) => {
@@ -59,7 +58,7 @@ test("API and CLI: bad addresses, unknown BMC types, missing or open secret file
     t.is(err?.status, 400);
     t.regex(err?.message ?? "", reason);
   };
-  await refused({ hostname: "worker-0", personality: "worker", mgmtIp: "999.1.1.1" }, /^mgmtIp: '999\.1\.1\.1' is not an IPv4 or IPv6 address$/);
+  await refused({ hostname: "worker-0", personality: "worker", mgmtIp: "999.1.1.1" }, /^mgmtIp: not an IP address$/);
   await refused({ hostname: "worker-0", personality: "worker" }, /^mgmtIp: required/);
   await refused(
     { hostname: "worker-0", personality: "worker", mgmtIp: "10.0.0.5", bmc: { type: "acme", address: "10.1.0.5", username: "u" } },

@@ -1,4 +1,3 @@
-import { isIP } from "node:net";
 import type { HostRecord } from "./store.js";
 
 /** X.731 states and admin actions of reference §2.1 (string tables of nodeClass.cpp). */
@@ -69,50 +68,6 @@ export interface NewHost {
   pxebootIp?: string;
   bmc?: HostRecord["bmc"];
   administrative?: AdminState;
-}
-
-const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,62})$/;
-const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
-/** A DNS name (RFC 1123 labels), for a BMC reached by name. */
-const DNS_NAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
-/** What validateNewHost checks beyond the shape: the BMC types this agent can drive (a plugin's, or dynamic). */
-export interface HostValidationContext {
-  bmcTypes?: readonly string[];
-}
-
-/**
- * Validate operator input for a new host (or a host merged with a modify); returns the reason when it is
- * unusable. Addresses must be IPv4 or IPv6 (node:net isIP); a BMC address may also be a DNS name; with
- * `ctx.bmcTypes`, the BMC type must be one of them.
- */
-export function validateNewHost(h: Partial<NewHost>, ctx: HostValidationContext = {}): string | undefined {
-  if (typeof h !== "object" || h === null || Array.isArray(h)) return "a host is a JSON object";
-  if (typeof h.hostname !== "string" || !HOSTNAME.test(h.hostname)) return "hostname: lower-case letters, digits and '-', at most 63";
-  if (h.personality !== "controller" && h.personality !== "worker" && h.personality !== "storage") return "personality must be controller, worker or storage";
-  if (
-    h.subfunctions !== undefined &&
-    (!Array.isArray(h.subfunctions) || h.subfunctions.some((s) => !["controller", "worker", "storage", "lowlatency"].includes(s)))
-  )
-    return "subfunctions: controller, worker, storage, lowlatency";
-  if (h.mgmtMac !== undefined && (typeof h.mgmtMac !== "string" || !MAC.test(h.mgmtMac))) return "mgmtMac: six colon-separated hex octets";
-  for (const k of ["mgmtIp", "clusterHostIp", "pxebootIp"] as const) {
-    const v = h[k];
-    if (v !== undefined && (typeof v !== "string" || isIP(v) === 0)) return `${k}: '${String(v).slice(0, 64)}' is not an IPv4 or IPv6 address`;
-  }
-  if (h.bmc !== undefined) {
-    const b = h.bmc;
-    if (typeof b !== "object" || b === null || typeof b.type !== "string" || typeof b.address !== "string" || typeof b.username !== "string")
-      return "bmc: needs type, address and username";
-    if (b.type.length > 32 || b.address.length > 64 || b.username.length > 64) return "bmc: field too long";
-    if (b.port !== undefined && (!Number.isInteger(b.port) || b.port < 1 || b.port > 65535)) return "bmc.port: 1..65535";
-    if (isIP(b.address) === 0 && !DNS_NAME.test(b.address)) return `bmc.address: '${b.address}' is not an IPv4 or IPv6 address or a DNS name`;
-    if (/^[0-9.]+$/.test(b.address) && isIP(b.address) === 0) return `bmc.address: '${b.address}' is not an IPv4 address`;
-    if (ctx.bmcTypes && !ctx.bmcTypes.includes(b.type)) return `bmc.type: no plugin provides BMC type '${b.type}' (known: ${ctx.bmcTypes.join(", ")})`;
-    if (b.secretRef !== undefined && (typeof b.secretRef !== "string" || b.secretRef.length > 4096)) return "bmc.secretRef: a file path";
-  }
-  if (h.administrative !== undefined && h.administrative !== "locked" && h.administrative !== "unlocked") return "administrative must be locked or unlocked";
-  return undefined;
 }
 
 /** A freshly added host: locked-disabled-offline with action add (reference add_host). */
