@@ -58,7 +58,7 @@ test("API and CLI: bad addresses, unknown BMC types, missing or open secret file
     t.is(err?.status, 400);
     t.regex(err?.message ?? "", reason);
   };
-  await refused({ hostname: "worker-0", personality: "worker", mgmtIp: "999.1.1.1" }, /^mgmtIp: not an IP address$/);
+  await refused({ hostname: "worker-0", personality: "worker", mgmtIp: "999.1.1.1" }, /mgmtIp: not an IP address$/);
   await refused({ hostname: "worker-0", personality: "worker" }, /^mgmtIp: required/);
   await refused(
     { hostname: "worker-0", personality: "worker", mgmtIp: "10.0.0.5", bmc: { type: "acme", address: "10.1.0.5", username: "u" } },
