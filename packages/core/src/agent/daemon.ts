@@ -21,6 +21,12 @@ export interface RunningAgent {
   agent: MtcAgent;
   api: { address: string; port: number };
   stop(): Promise<void>;
+  /**
+   * SIGHUP: take what is safe to change live from a freshly loaded config (log level, timeouts, auto-recovery
+   * thresholds) into the running agent; returns what changed and what would need a restart. Nothing is lost:
+   * hosts, queues and alarms stay as they are.
+   */
+  reload(next: MetalConfig): { applied: string[]; needsRestart: string[] };
 }
 
 /**
@@ -77,9 +83,28 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
   });
   const bound = await api.start();
   log.info({ api: bound, hosts: agent.hosts().length }, "mtcAgent running");
+  const root = container.resolve(Tokens.Logger);
   return {
     agent,
     api: bound,
+    reload: (next) => {
+      const applied: string[] = [];
+      const needsRestart: string[] = [];
+      if (next.logging.level !== config.logging.level) {
+        for (const l of [root, log]) (l as unknown as { level: string }).level = next.logging.level;
+        config.logging.level = next.logging.level;
+        applied.push("logging.level");
+      }
+      for (const k of ["timeouts", "autoRecovery"] as const) {
+        if (JSON.stringify(next[k]) === JSON.stringify(config[k])) continue;
+        Object.assign(config[k], next[k]);
+        applied.push(k);
+      }
+      for (const k of ["api", "networks", "ports", "security", "maintenance", "heartbeat", "plugins"] as const)
+        if (JSON.stringify(next[k]) !== JSON.stringify(config[k])) needsRestart.push(k);
+      log.info({ applied, needsRestart }, "configuration reloaded (SIGHUP)");
+      return { applied, needsRestart };
+    },
     stop: async () => {
       await api.stop();
       await agent.stop();
