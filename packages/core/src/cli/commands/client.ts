@@ -19,6 +19,12 @@ export function clientCommand(program: Command): void {
     .description("run the maintenance client (mtcClient) of this node: mtcAlive, agent commands, node-locked files, goenabled and host services")
     .option("-c, --config <file>", "metal config file (node, networks, ports, root); default $METAL_CONFIG")
     .action(async (opts: { config?: string }) => {
+      // The handler goes in before anything slow (config, sockets, goenabled children): a SIGTERM during start-up
+      // must stop the client, not be swallowed by a library's exit hook. It stays installed (repeats are ignored).
+      const stopRequested = new Promise<void>((resolve) => {
+        process.on("SIGTERM", () => resolve());
+        process.on("SIGINT", () => resolve());
+      });
       const config = await loadRequiredCliConfig(opts.config);
       const container = await createMetalContainer({ config, plugins: [] });
       const clock = container.resolve(Tokens.Clock);
@@ -43,11 +49,16 @@ export function clientCommand(program: Command): void {
       }
       // pmond's active monitor pings mtcClient when its pmon.d conf says mode active.
       const amon = await startAmonResponder(config, "mtcClient", logger);
-      await new Promise<void>((resolve) => {
-        process.once("SIGTERM", resolve);
-        process.once("SIGINT", resolve);
-      });
-      await amon?.close();
-      await client.stop();
+      await stopRequested;
+      logger.info("mtcClient stopping (signal)");
+      // Sockets closed and timers cleared; goenabled/host-service children may still hold the loop, so exit here
+      // (bounded: a stop that hangs is cut short after 2 s).
+      const stopped = (async () => {
+        await amon?.close();
+        await client.stop();
+      })();
+      await Promise.race([stopped.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+      logger.info("mtcClient stopped");
+      process.exit(0);
     });
 }
