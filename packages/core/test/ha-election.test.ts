@@ -67,3 +67,61 @@ test.serial(
     await a.l.stop();
   },
 );
+
+test.serial(
+  "split-brain rule on a real etcd: the leader whose heartbeat view is clearly worse for the hold time resigns to its peer, and does not campaign back",
+  async (t) => {
+    t.timeout(60_000);
+    const cluster = await EtcdCluster.start();
+    t.teardown(() => cluster.stop());
+    const store = storeSchema.parse({ kind: "etcd", endpoints: cluster.endpoints, prefix: "/t2" });
+    const ha = haSchema.parse({ leaseTtlS: 2, viewMargin: 2, viewHoldS: 1, viewPublishS: 0.2, resignHoldS: 1 });
+    const clock = new SystemClock();
+    const views: Record<string, number> = { "controller-0": 6, "controller-1": 6 };
+    const mk = (hostname: string) => {
+      const etcd = createEtcdClient(store);
+      const l = new Leadership({
+        etcd,
+        prefix: "/t2",
+        hostname,
+        ha,
+        callTimeoutMs: store.callTimeoutMs,
+        clock,
+        log,
+        ownView: () => ({
+          hostname,
+          at: Date.now(),
+          periodMs: 100,
+          networks: [{ network: "mgmt", periods: 20, enabled: 6, responding: views[hostname] as number }],
+          responding: views[hostname],
+        }),
+      });
+      return { etcd, l };
+    };
+    const a = mk("controller-0");
+    const b = mk("controller-1");
+    t.teardown(() => {
+      a.etcd.close();
+      b.etcd.close();
+    });
+    a.l.start();
+    await waitFor("controller-0 leads", () => a.l.mayAct());
+    b.l.start();
+    await waitFor("both views published", () => a.l.peerViews.size === 2 && b.l.peerViews.size === 2);
+    // Even views: nothing happens for longer than the hold time.
+    await new Promise((r) => setTimeout(r, 2000));
+    t.true(a.l.mayAct());
+    // controller-0 loses sight of 3 hosts: after viewHoldS it resigns, controller-1 takes over.
+    views["controller-0"] = 3;
+    await waitFor("controller-1 leads", () => b.l.mayAct(), 15_000);
+    t.false(a.l.mayAct());
+    const resigned = a.l.history.find((e) => e.kind === "resigned");
+    t.regex(resigned?.reason ?? "", /split-brain rule: controller-1 sees 6 hosts responding, this controller 3/);
+    // It stays standby while the peer leads, even once its resign hold has passed.
+    await new Promise((r) => setTimeout(r, 2500));
+    t.true(b.l.mayAct());
+    t.false(a.l.mayAct());
+    await b.l.stop();
+    await a.l.stop();
+  },
+);

@@ -7,6 +7,8 @@ import type { MetalConfig } from "../config/schema.js";
 import { createMetalContainer } from "../di/container.js";
 import { secretFromFile } from "../di/secret.js";
 import { Tokens } from "../di/tokens.js";
+import { createEtcdClient } from "../ha/etcd-client.js";
+import { HaNode } from "../ha/ha-node.js";
 import { UdpHeartbeatControl } from "../heartbeat/heartbeat-control.js";
 import { UdpTransport } from "../transport/udp-transport.js";
 import { AgentMessaging } from "./messaging.js";
@@ -14,6 +16,8 @@ import { createAlarmManager, MtcAgent } from "./mtc-agent.js";
 
 export interface RunningAgent {
   agent: MtcAgent;
+  /** With `store.kind: etcd`: this controller's side of the pair (election, warm copy, ha status). */
+  ha?: HaNode;
   api: { address: string; port: number };
   stop(): Promise<void>;
 }
@@ -36,10 +40,28 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
     logger: log,
   });
   await heartbeat.start();
-  const agent = new MtcAgent({ config, clock, log, messaging, heartbeat, alarms, directory: messaging, bmcRegistry: container.resolve(Tokens.BmcRegistry) });
-  await agent.start();
+  const bmcRegistry = container.resolve(Tokens.BmcRegistry);
+  let ha: HaNode | undefined;
+  let agent: MtcAgent;
+  if (config.store.kind === "etcd") {
+    const apiUrl = config.ha.advertiseApi ?? `http://${config.api.address.includes(":") ? `[${config.api.address}]` : config.api.address}:${config.api.port}`;
+    ha = new HaNode({
+      config,
+      etcd: createEtcdClient(config.store),
+      clock,
+      log,
+      api: apiUrl,
+      makeAgent: (store, gate, sm) => new MtcAgent({ config, clock, log, messaging, heartbeat, alarms, directory: messaging, bmcRegistry, store, gate, sm }),
+    });
+    agent = ha.agent;
+    await ha.start();
+  } else {
+    agent = new MtcAgent({ config, clock, log, messaging, heartbeat, alarms, directory: messaging, bmcRegistry });
+    await agent.start();
+  }
   const api = new ApiServer({
     agent,
+    ...(ha ? { ha } : {}),
     log,
     address: config.api.address,
     port: config.api.port,
@@ -49,10 +71,12 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
   log.info({ api: bound, hosts: agent.hosts().length }, "mtcAgent running");
   return {
     agent,
+    ...(ha ? { ha } : {}),
     api: bound,
     stop: async () => {
       await api.stop();
-      await agent.stop();
+      if (ha) await ha.stop();
+      else await agent.stop();
       await heartbeat.stop();
       await messaging.stop();
     },

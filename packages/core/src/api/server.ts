@@ -13,8 +13,18 @@ import type { Logger } from "../plugin-api/services.js";
  */
 const MAX_BODY = 64 * 1024;
 
+/** The HA side the API needs (issue 12): whether this agent acts, where the active is, `GET /v1/ha`. */
+export interface ApiHa {
+  readonly active: boolean;
+  readonly activeApi: { hostname: string; api?: string } | undefined;
+  status(): Promise<unknown>;
+  resign(reason: string): boolean;
+}
+
 export interface ApiServerOptions {
   agent: MtcAgent;
+  /** With the controller pair: a standby answers reads from its warm copy and mutations with 503 and the active's address. */
+  ha?: ApiHa;
   log: Logger;
   token?: Secret;
   address: string;
@@ -76,6 +86,11 @@ export class ApiServer {
       send(res, 200, { status: "pass", alarms: agent.alarms.active() });
       return;
     }
+    if (resource === "ha" && !name && method === "GET") {
+      if (!this.o.ha) throw new HttpError(404, "this agent runs without the controller pair (store.kind is file)");
+      send(res, 200, { status: "pass", ha: await this.o.ha.status() });
+      return;
+    }
     if (resource !== "hosts") throw new HttpError(404, `no such resource: ${url.pathname}`);
     if (method === "GET") {
       if (!name) {
@@ -89,6 +104,18 @@ export class ApiServer {
     }
 
     this.authorize(req);
+    const ha = this.o.ha;
+    if (ha && !ha.active) {
+      const a = ha.activeApi;
+      send(res, 503, {
+        status: "fail",
+        reason: a
+          ? `this controller is standby; ${a.hostname} is active${a.api ? ` at ${a.api}` : ""}`
+          : "no active controller right now (election in progress or no etcd quorum)",
+        ...(a ? { active: a.hostname, ...(a.api ? { activeApi: a.api } : {}) } : {}),
+      });
+      return;
+    }
     if (method === "POST" && !name) {
       const body = await readJson(req);
       const r = agent.addHost(body as never);

@@ -6,6 +6,7 @@ import { clientCommand } from "./client.js";
 import { configCommand } from "./config.js";
 import { consoleCommand } from "./console.js";
 import { fsmCommand } from "./fsm.js";
+import { haCommand } from "./ha.js";
 import { hbsCommand } from "./hbs.js";
 import { hostAddCommand } from "./host-add.js";
 import { hostDeleteCommand } from "./host-delete.js";
@@ -21,6 +22,7 @@ import { hostSwactCommand } from "./host-swact.js";
 import { hostUnlockCommand } from "./host-unlock.js";
 import { labCommand } from "./lab.js";
 import { pluginsCommand } from "./plugins.js";
+import { storeCommand } from "./store.js";
 import { wireCommand } from "./wire.js";
 
 /** Every core command. Add one line per command file. */
@@ -48,4 +50,6 @@ export const coreCommands: ReadonlyArray<(program: Command) => void> = [
   fsmCommand,
   bmcCommand,
   consoleCommand,
+  haCommand,
+  storeCommand,
 ];
