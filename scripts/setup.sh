@@ -11,7 +11,8 @@ what="${1:-all}"
 PEERS=(
   "ipmitool:ipmitool" "ipmi_sim:openipmi" "snmptrapd:snmptrapd" "snmptrap:snmp" "ip:iproute2" "etcd:etcd-server"
   "dnsmasq:dnsmasq" "grub-script-check:grub-common" "redfishtool:redfishtool" "socat:socat"
-  "curl:curl" "gcc:gcc" "bridge:iproute2" "tftp:tftp-hpa"
+  "curl:curl" "gcc:gcc" "bridge:iproute2" "tftp:tftp-hpa" "sgdisk:gdisk" "grub-editenv:grub-common"
+  "busybox:busybox"
 )
 
 setup_node() {

@@ -58,7 +58,7 @@ test.serial("a dynamic BMC's learned protocol is kept with the host and reused b
     return f;
   };
   const root = join(dir, "root");
-  const store = new FileInventoryStore(join(nodePaths(root).agentState, "hosts"));
+  const store = new FileInventoryStore({ stateDir: nodePaths(root).agentState });
   const host = (hostname: string, last: number, bmc: NonNullable<HostRecord["bmc"]>) =>
     store.save(newHostRecord({ hostname, personality: "worker", mgmtIp: `127.0.73.${last}`, bmc }));
   await host("worker-0", 10, {
@@ -113,7 +113,7 @@ test.serial("a dynamic BMC's learned protocol is kept with the host and reused b
     const r = await agent!;
     t.is(r.exitCode, 0, `exit ${r.exitCode} signal ${r.signal} forced ${r.isForcefullyTerminated} after ${Date.now() - t0} ms: ${agentLog}`);
   };
-  const learned = async () => Object.fromEntries((await store.load()).map((h) => [h.hostname, `${h.bmc?.learned}/${String(h.mtceInfo?.bmc_protocol)}`]));
+  const learned = async () => Object.fromEntries((await store.load()).hosts.map((h) => [h.hostname, `${h.bmc?.learned}/${String(h.mtceInfo?.bmc_protocol)}`]));
   const rootQueries = () => emulator.requestLog.filter((r) => r.method === "GET" && (r.path === "/redfish/v1/" || r.path === "/redfish/v1")).length;
   const logins = () => emulator.requestLog.filter((r) => r.method === "POST" && r.path.endsWith("/Sessions")).length;
 

@@ -49,7 +49,7 @@ test.serial("MNFA through the mtcAgent: three management links cut at once, back
 
     // The mtcAgent's inventory: five unlocked-enabled hosts, as after an agent restart.
     const agentRoot = join(dir, "mtc-agent");
-    const store = new FileInventoryStore(join(agentRoot, "var/lib/metal/hosts"));
+    const store = new FileInventoryStore({ stateDir: join(agentRoot, "var/lib/metal") });
     for (const h of HOSTS) {
       const host = lab.host(h.hostname);
       const rec = newHostRecord({

@@ -61,7 +61,7 @@ test.serial("an hbsAgent started after the mtcAgent gets the inventory on its re
   // The inventory as after an mtcAgent restart: every host unlocked-enabled-available. No mtcClient runs, so
   // the add handler's host-services start gets no ACK (1 s) and carries on.
   const agentCfg = cfgFor(HOSTS[0]!, FLOATING);
-  const store = new FileInventoryStore(join(dir, "mtc-agent-hosts"));
+  const store = new FileInventoryStore({ stateDir: dir, hostsDir: join(dir, "mtc-agent-hosts") });
   for (const h of HOSTS) {
     const rec = newHostRecord({ hostname: h.hostname, personality: h.personality, mgmtIp: h.ip, administrative: "unlocked" });
     Object.assign(rec, { operational: "enabled", availability: "available", action: "none" });

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import { execa } from "execa";
+import { AgentApi } from "../src/api/agent-api.js";
 import { ApiClient, ApiError } from "../src/api/client.js";
-import { ApiServer } from "../src/api/server.js";
 import { secretFromString } from "../src/di/secret.js";
 import { silentLogger } from "../src/logging/logger.js";
 import { Rig } from "./support/agent-rig.js";
@@ -16,7 +16,7 @@ const TOKEN = "s3cr3t-token-for-tests";
 async function serve(t: import("ava").ExecutionContext, withToken = true) {
   const rig = new Rig();
   await rig.agent.start();
-  const api = new ApiServer({ agent: rig.agent, log: silentLogger(), address: "127.0.0.1", port: 0, ...(withToken ? { token: secretFromString(TOKEN) } : {}) });
+  const api = new AgentApi({ agent: rig.agent, log: silentLogger(), address: "127.0.0.1", port: 0, ...(withToken ? { token: secretFromString(TOKEN) } : {}) });
   const { port } = await api.start();
   t.teardown(async () => {
     await api.stop();
@@ -124,7 +124,7 @@ test("CLI: host-add, host-list --json, host-lock/unlock, host-show, alarm-list, 
   t.is(unlock.stdout.trim(), "worker-3: unlock accepted");
   t.true(await rig.until(() => rig.state("worker-3") === "unlocked-enabled-available", 10 * 60_000));
   const show = await metal("host-show", "worker-3", "--url", url);
-  t.regex(show.stdout, /availability\s+available/);
+  t.regex(show.stdout, /│ availability\s+│ available\s+│/);
   const lock = await metal("host-lock", "worker-3", "--url", url, "--token-file", tokenFile);
   t.is(lock.exitCode, 0, lock.stderr);
   t.true(await rig.until(() => rig.state("worker-3") === "locked-disabled-online" && rig.get("worker-3").action === "none", 10 * 60_000));

@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import test from "ava";
 import { learnProtocol, persistLearned, redfishVersionSupported, withLearned } from "../src/bmc/learn.js";
 import { secretFromString } from "../src/di/secret.js";
+import { newHostRecord } from "../src/inventory/host.js";
+import { MemoryInventoryStore } from "../src/inventory/memory-store.js";
 import type { HostRecord, InventoryStore } from "../src/inventory/store.js";
 import { Rig } from "./support/agent-rig.js";
 
@@ -48,20 +50,11 @@ test("redfishVersionSupported parses major.minor", (t) => {
 });
 
 test("the learned protocol is persisted with the host", async (t) => {
-  const hosts = new Map<string, HostRecord>();
-  const store: InventoryStore = {
-    load: async () => [...hosts.values()],
-    save: async (h) => {
-      hosts.set(h.hostname, structuredClone(h));
-    },
-    remove: async (n) => {
-      hosts.delete(n);
-    },
-  };
-  const h = { hostname: "worker-2", bmc: { type: "dynamic", address: "10.0.0.9", username: "root" } } as HostRecord;
+  const store: InventoryStore = new MemoryInventoryStore();
+  const h: HostRecord = { ...newHostRecord({ hostname: "worker-2", personality: "worker" }), bmc: { type: "dynamic", address: "10.0.0.9", username: "root" } };
   await store.save(h);
   await persistLearned(store, "worker-2", { protocol: "redfish", reason: "x" });
-  const saved = (await store.load())[0]!;
+  const saved = (await store.load()).hosts[0]!;
   t.is(saved.bmc?.learned, "redfish");
   t.is(saved.mtceInfo?.bmc_protocol, "redfish");
   await t.throwsAsync(persistLearned(store, "nobody", { protocol: "ipmi", reason: "x" }), { message: /unknown host/ });

@@ -9,15 +9,30 @@ import test from "ava";
 import { execa } from "execa";
 import { agentAddress, HaPair } from "../src/lab/ha-pair.js";
 
-const TTL = 2;
+// The default TTL: a shorter one makes a loaded CI machine miss keepalives (a real failover, not a flake of the test).
+const TTL = 3;
 const main = join(fileURLToPath(new URL(".", import.meta.url)), "..", "src", "cli", "main.js");
 const HOSTS = ["controller-0", "controller-1", "worker-0", "worker-1", "worker-2", "worker-3", "worker-4"];
 
 async function startPair(t: { teardown(fn: () => Promise<void>): void }): Promise<HaPair> {
   const pair = await HaPair.start({ workers: 5, leaseTtlS: TTL });
   t.teardown(() => pair.stop());
-  await pair.waitFor("one active agent", async () => (await pair.activeIndex()) !== undefined, 30_000);
+  await activeIndex(pair);
   return pair;
+}
+
+/** The index of the one acting agent (waits for there to be one). */
+async function activeIndex(pair: HaPair): Promise<number> {
+  let a: number | undefined;
+  await pair.waitFor(
+    "one active agent",
+    async () => {
+      a = await pair.activeIndex();
+      return a !== undefined;
+    },
+    30_000,
+  );
+  return a as number;
 }
 
 /** Wait until the agent at `i` shows every host settled (no handler running) and return the states. */
@@ -41,7 +56,7 @@ test.serial(
   async (t) => {
     t.timeout(150_000);
     const pair = await startPair(t);
-    const a = (await pair.activeIndex()) as number;
+    const a = await activeIndex(pair);
     const b = 1 - a;
     const before = await settledStates(pair, a);
     t.true(
@@ -98,7 +113,7 @@ test.serial(
 test.serial("SIGSTOP the active for 3x the TTL, then SIGCONT: it does not act and rejoins as standby", async (t) => {
   t.timeout(120_000);
   const pair = await startPair(t);
-  const a = (await pair.activeIndex()) as number;
+  const a = await activeIndex(pair);
   const b = 1 - a;
   await settledStates(pair, a);
   pair.agents[a]?.pause();
@@ -130,7 +145,7 @@ test.serial("SIGSTOP the active for 3x the TTL, then SIGCONT: it does not act an
 test.serial("etcd: losing one member changes nothing; losing two stops the active within the TTL and it says why; restored, one leads again", async (t) => {
   t.timeout(120_000);
   const pair = await startPair(t);
-  const a = (await pair.activeIndex()) as number;
+  const a = await activeIndex(pair);
   await settledStates(pair, a);
   const epoch = (await pair.agents[a]?.ha())?.epoch;
   await pair.etcd.kill(2);

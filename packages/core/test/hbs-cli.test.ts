@@ -20,7 +20,7 @@ async function freePort(): Promise<number> {
 test("metal hbs cluster with no agent listening exits 1 with a one-line reason; bad configs exit 2", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "metal-hbs-cli-"));
   writeFileSync(join(dir, "cfg.json"), JSON.stringify({ ports: { smServer: await freePort(), smClient: await freePort() } }));
-  const r = metal("hbs", "cluster", "--timeout", "300", "--config", join(dir, "cfg.json"));
+  const r = metal("hbs", "cluster", "--timeout", "0.3", "--config", join(dir, "cfg.json"));
   t.is(r.status, 1);
   t.regex(r.stderr.trim(), /^metal: no cluster vault from the hbsAgent on 127\.0\.0\.1:\d+ within 300 ms$/);
   writeFileSync(join(dir, "bad.yaml"), "heartbeat:\n  periodMs: 50\n");
@@ -60,7 +60,7 @@ test("metal hbs-agent runs until SIGTERM and metal hbs cluster prints its view",
   });
   let text = "";
   for (let i = 0; i < 100; i++) {
-    const r = metal("hbs", "cluster", "--timeout", "500", "--config", cfg);
+    const r = metal("hbs", "cluster", "--timeout", "0.5", "--config", cfg);
     if (r.status === 0) {
       text = r.stdout;
       break;

@@ -1,7 +1,7 @@
 import test from "ava";
 import fc from "fast-check";
+import { AgentApi } from "../src/api/agent-api.js";
 import { ApiClient, ApiError } from "../src/api/client.js";
-import { ApiServer } from "../src/api/server.js";
 import { secretFromString } from "../src/di/secret.js";
 import { validateNewHost } from "../src/inventory/host.js";
 import { LAB_ACTIONS, parseLabStep } from "../src/lab/scenario.js";
@@ -26,9 +26,13 @@ test("lab --do parsing: well-formed steps round-trip; anything else is an Error 
     fc.constantFrom(...LAB_ACTIONS),
     fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/),
     fc.boolean(),
-    (at, action, host, ready) => {
-      const s = parseLabStep(`${ready ? "ready+" : ""}${at}:${action} ${host}`);
-      return s.atS === at && s.action === action && s.host === host && s.afterReady === ready;
+    fc.boolean(),
+    (at, action, host, ready, refused) => {
+      // Actions that need a third word get a valid one; power-outage takes no host.
+      const arg = action === "cut" || action === "heal" ? " cluster-host" : action === "set-flag" || action === "clear-flag" ? " .sm_node_unhealthy" : "";
+      const who = action === "power-outage" ? "all" : host;
+      const s = parseLabStep(`${ready ? "ready+" : ""}${at}:${refused ? "!" : ""}${action} ${who}${arg}`);
+      return s.atS === at && s.action === action && s.host === who && s.afterReady === ready && s.expectRefused === refused && (s.arg ?? "") === arg.trim();
     },
   );
   const hostile = fc.property(fc.string({ maxLength: 80 }), (text) => {
@@ -42,12 +46,18 @@ test("lab --do parsing: well-formed steps round-trip; anything else is an Error 
   t.notThrows(() => fc.assert(roundTrip));
   t.notThrows(() => fc.assert(hostile, { numRuns: 2000 }));
   t.throws(() => parseLabStep("12:explode worker-0"), { message: /unknown action 'explode'/ });
+  t.throws(() => parseLabStep("12:cut worker-0 storage"), { message: /unknown network 'storage'/ });
+  t.throws(() => parseLabStep("12:set-flag worker-0 ../../etc/passwd"), { message: /not a flag file/ });
+  t.throws(() => parseLabStep("12:set-flag worker-0 /var/run/../x"), { message: /not a flag file/ });
+  t.throws(() => parseLabStep("12:lock worker-0 now"), { message: /takes no argument/ });
+  t.like(parseLabStep("ready+3:power-outage 45"), { action: "power-outage", host: "all", arg: "45", afterReady: true });
+  t.like(parseLabStep("5:!unlock worker-0"), { action: "unlock", expectRefused: true });
 });
 
 test("REST API: random JSON bodies and paths get a JSON answer, never a 500, and the agent keeps serving", async (t) => {
   const rig = new Rig();
   await rig.agent.start();
-  const api = new ApiServer({ agent: rig.agent, log: silentLogger(), address: "127.0.0.1", port: 0, token: secretFromString("tok") });
+  const api = new AgentApi({ agent: rig.agent, log: silentLogger(), address: "127.0.0.1", port: 0, token: secretFromString("tok") });
   const { port } = await api.start();
   t.teardown(async () => {
     await api.stop();

@@ -57,23 +57,42 @@ test("the lab prints its environment line and state-change lines; host-lock/host
 
   const env = { METAL_URL: url, METAL_TOKEN_FILE: tokenFile, METAL_CONFIG: "" };
   const metal = (...args: string[]) => execa(process.execPath, [main, ...args], { reject: false, env, timeout: 120_000 });
-  const lock = await metal("host-lock", "worker-0");
+  // --wait returns once the host is locked, with progress lines on stderr.
+  const lock = await metal("host-lock", "worker-0", "--wait", "--timeout", "120");
   t.is(lock.exitCode, 0, lock.stderr);
-  t.regex(lock.stdout, /worker-0: lock (accepted|queued)/);
-  await lines.waitFor(/^\d+\.\d worker-0 locked-disabled-online$/, 120_000);
+  t.is(lock.stdout.trim(), "worker-0: lock done (locked-disabled-online)");
+  t.regex(lock.stderr, /^worker-0: lock accepted; waiting/m);
+  t.regex(lock.stderr, /^worker-0: locked-disabled-online none$/m, "a progress line with the state reached");
+  await lines.waitFor(/^\d+\.\d worker-0 locked-disabled-online$/, 30_000);
   await lines.waitFor(/^\d+\.\d worker-0 alarm 200\.001 warning /, 30_000);
   const show = await metal("host-show", "worker-0", "--json");
   t.is(show.exitCode, 0, show.stderr);
-  t.like(JSON.parse(show.stdout), { hostname: "worker-0", administrative: "locked", operational: "disabled" });
-  const alarms = await metal("alarm-list", "--json");
-  t.true((JSON.parse(alarms.stdout) as Array<{ id: string; hostname: string }>).some((a) => a.id === "200.001" && a.hostname === "worker-0"));
-  // Without the token the same action is refused: the environment is what authorises it.
-  const anon = await execa(process.execPath, [main, "host-unlock", "worker-0"], {
+  t.like(JSON.parse(show.stdout), { hostname: "worker-0", administrative: "locked", operational: "disabled", availability: "online" });
+  const value = await metal("host-show", "worker-0", "-f", "value", "--column", "administrative", "--column", "availability");
+  t.is(value.stdout, "locked\nonline");
+  const alarms = await metal("alarm-list", "-f", "csv", "--column", "id", "--column", "entityId", "--column", "severity");
+  t.regex(alarms.stdout, /^id,entityId,severity\n(.*\n)*200\.001,host=worker-0,warning$/m);
+  // Without the token the same action is refused: the environment is what authorises it; -f json → JSON error.
+  const anon = await execa(process.execPath, [main, "host-unlock", "worker-0", "-f", "json"].slice(0, 3), {
     reject: false,
     env: { METAL_URL: url, METAL_TOKEN_FILE: "", METAL_CONFIG: "" },
   });
   t.is(anon.exitCode, 1);
-  t.regex(anon.stderr, /bearer token/);
+  t.is(anon.stderr, "metal: missing or wrong bearer token");
+  const anonJson = await execa(process.execPath, [main, "host-unlock", "worker-0", "--json"], {
+    reject: false,
+    env: { METAL_URL: url, METAL_TOKEN_FILE: "", METAL_CONFIG: "" },
+  });
+  t.is(anonJson.exitCode, 1);
+  t.deepEqual(JSON.parse(anonJson.stderr), { status: "fail", reason: "missing or wrong bearer token" });
+  // A second lock is refused at once, whatever --wait says.
+  const again = await metal("host-lock", "worker-0", "--wait");
+  t.is(again.exitCode, 1);
+  t.is(again.stderr, "metal: worker-0 is already locked");
+  const unlock = await metal("host-unlock", "worker-0", "--wait", "--timeout", "150");
+  t.is(unlock.exitCode, 0, unlock.stderr);
+  t.is(unlock.stdout.trim(), "worker-0: unlock done (unlocked-enabled-available)");
+  await lines.waitFor(/^\d+\.\d worker-0 alarm 200\.001 clear /, 30_000);
 
   lab.kill("SIGINT");
   const done = await lab;

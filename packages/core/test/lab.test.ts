@@ -6,29 +6,10 @@
  */
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import test from "ava";
-import { execa } from "execa";
-import type { LabResult } from "../src/lab/maintenance-lab.js";
+import { runLab, labState as state, labWent as went } from "./helpers/lab-run.js";
 
-const main = join(fileURLToPath(new URL(".", import.meta.url)), "..", "src", "cli", "main.js");
-
-async function lab(...args: string[]): Promise<{ exitCode: number; result: LabResult; stderr: string }> {
-  const r = await execa(process.execPath, [main, "lab", "--speed", "10", "--json", "--settle", ...args], { reject: false, timeout: 200_000 });
-  let result: LabResult;
-  try {
-    result = JSON.parse(r.stdout) as LabResult;
-  } catch {
-    throw new Error(`lab printed no JSON (exit ${r.exitCode}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
-  }
-  return { exitCode: r.exitCode ?? -1, result, stderr: r.stderr };
-}
-
-const state = (r: LabResult, host: string) => {
-  const h = r.hosts.find((x) => x.hostname === host);
-  return h ? `${h.administrative}-${h.operational}-${h.availability}` : "missing";
-};
-const went = (r: LabResult, host: string, s: string) => r.history.some((e) => e.host === host && e.text.includes(`'${s}'`));
+const lab = (...args: string[]) => runLab(["--speed", "10", ...args], 200_000);
 
 test.serial("every host reaches unlocked-enabled-available: two controllers, a storage host and two workers", async (t) => {
   const { exitCode, result, stderr } = await lab("--controllers", "2", "--storage", "1", "--hosts", "2", "--duration", "150");
@@ -55,7 +36,7 @@ test.serial("every host reaches unlocked-enabled-available: two controllers, a s
 });
 
 test.serial(
-  "lock → locked-disabled-online, 200.001, both node-locked files; reboot and power off/on a locked host; unlock → enabled; kill → failed → recovered on revive",
+  "lock → locked-disabled-online, 200.001, the volatile node-locked file (simplex: no persistent one); reboot and power off/on a locked host; unlock → enabled; kill → failed → recovered on revive",
   async (t) => {
     const { exitCode, result, stderr } = await lab(
       "--hosts",
@@ -90,7 +71,8 @@ test.serial(
     t.true(went(result, "worker-2", "locked-disabled-power-off"));
     t.true(result.alarms.some((a) => a.id === "200.001" && a.hostname === "worker-2" && a.severity === "warning"));
     t.true(existsSync(join(w2?.root ?? "/nonexistent", "var/run/.node_locked")), "/var/run/.node_locked");
-    t.true(existsSync(join(w2?.root ?? "/nonexistent", "var/persist/mtc/.node_locked")), "/var/persist/mtc/.node_locked");
+    // One controller: the system has never been duplex (/etc/platform/simplex), so the lock is not persistent.
+    t.false(existsSync(join(w2?.root ?? "/nonexistent", "var/persist/mtc/.node_locked")), "no /var/persist/mtc/.node_locked on a simplex system");
     // worker-0: locked, then unlocked: enabled again, lock alarm gone, files gone.
     const w0 = result.hosts.find((h) => h.hostname === "worker-0");
     t.true(went(result, "worker-0", "locked-disabled-online"));

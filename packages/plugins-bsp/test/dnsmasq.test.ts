@@ -27,9 +27,11 @@ test("the config has one dhcp-host per MAC and picks the boot file by client arc
     ],
   );
   t.regex(conf, /^tftp-root=\/srv\/tftp$/m);
-  t.regex(conf, /^dhcp-match=set:efi-x86_64,option:client-arch,7$/m);
-  t.regex(conf, /^dhcp-boot=tag:efi-x86_64,grubx64\.efi$/m);
-  t.regex(conf, /^dhcp-boot=tag:!efi-x86_64,pxelinux\.0$/m);
+  for (const arch of [2, 6, 7, 8, 9, 11]) t.regex(conf, new RegExp(`^dhcp-match=set:efi,option:client-arch,${arch}$`, "m"));
+  for (const arch of [0, 1, 3, 4, 5]) t.regex(conf, new RegExp(`^dhcp-match=set:bios,option:client-arch,${arch}$`, "m"));
+  t.regex(conf, /^dhcp-boot=tag:efi,EFI\/BOOT\/bootx64\.efi$/m, "the shim, as the original serves it");
+  t.regex(conf, /^dhcp-boot=tag:!efi,pxelinux\.0$/m);
+  t.notRegex(conf, /grubx64\.efi/);
   t.notRegex(conf, /dhcp-range/, "no range without system.dhcp");
 });
 
@@ -44,7 +46,7 @@ test("dnsmasq --test accepts the generated configs and rejects a corrupted one",
     const r = await runTool(t, "dnsmasq", ["--test", "-C", file], "dnsmasq");
     t.is(r.exitCode, 0, r.all);
     t.regex(r.all ?? "", /syntax check OK/);
-    writeFileSync(file, readFileSync(file, "utf8").replace("dhcp-boot=tag:efi-x86_64", "dhcp-bot=tag:efi-x86_64"));
+    writeFileSync(file, readFileSync(file, "utf8").replace("dhcp-boot=tag:efi,", "dhcp-bot=tag:efi,"));
     t.not((await runTool(t, "dnsmasq", ["--test", "-C", file], "dnsmasq")).exitCode, 0, "a broken line is caught");
   }
 });
@@ -105,3 +107,80 @@ test.serial("dnsmasq serves the generated tree over TFTP on loopback; curl and t
   t.not(missing.exitCode, 0);
   t.regex(log, /sent .*01-52-54-00-aa-bb-02 to 127\.0\.0\.1/);
 });
+
+// ---- DHCP for real: dnsmasq on one end of a veth pair, busybox udhcpc on the other, in namespaces made here. ----
+
+let pairs = 0;
+/** Server and client namespaces joined by a veth pair; the server end has 10.201.0.1/24. */
+async function dhcpLink(t: import("ava").ExecutionContext): Promise<{ server: string; client: string; serverIf: string; clientIf: string }> {
+  const id = `${process.pid % 100000}${pairs++}`;
+  const server = `metal-dhs-${id}`;
+  const client = `metal-dhc-${id}`;
+  const serverIf = `mds${id}`;
+  const clientIf = `mdc${id}`;
+  const ip = (...a: string[]) => execa("ip", a);
+  await ip("netns", "add", server);
+  t.teardown(() => execa("ip", ["netns", "del", server], { reject: false }).then(() => undefined));
+  await ip("netns", "add", client);
+  t.teardown(() => execa("ip", ["netns", "del", client], { reject: false }).then(() => undefined));
+  await ip("link", "add", serverIf, "netns", server, "type", "veth", "peer", "name", clientIf, "netns", client);
+  await ip("-n", server, "addr", "add", "10.201.0.1/24", "dev", serverIf);
+  for (const [ns, dev] of [
+    [server, serverIf],
+    [client, clientIf],
+    [server, "lo"],
+    [client, "lo"],
+  ] as const)
+    await ip("-n", ns, "link", "set", dev, "up");
+  return { server, client, serverIf, clientIf };
+}
+
+test.serial(
+  "a DHCP client gets the shim for EFI architectures and pxelinux.0 for BIOS ones (option 93), from dnsmasq running the generated config",
+  async (t) => {
+    const dir = tempDir();
+    const link = await dhcpLink(t);
+    const hosts = `${STANDARD_HOSTS.replace("    rangeStart: 192.168.202.10\n    rangeEnd: 192.168.202.200", `    interface: ${link.serverIf}\n    rangeStart: 10.201.0.10\n    rangeEnd: 10.201.0.200`)}`;
+    t.not(hosts, STANDARD_HOSTS);
+    const list = await loadHostList(writeFixture(dir, "hosts.yaml", hosts));
+    const conf = join(dir, "dnsmasq.conf");
+    writeFileSync(conf, dnsmasqConfig(list, { tftpRoot: dir }));
+    const dnsmasq: ChildProcess = spawn(
+      "ip",
+      ["netns", "exec", link.server, "dnsmasq", "--no-daemon", "-C", conf, "--pid-file=", "--log-facility=-", `--dhcp-leasefile=${join(dir, "leases")}`],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let log = "";
+    dnsmasq.stdout?.on("data", (d) => (log += d));
+    dnsmasq.stderr?.on("data", (d) => (log += d));
+    const exited = new Promise<void>((res) => dnsmasq.on("exit", () => res()));
+    t.teardown(async () => {
+      dnsmasq.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    });
+    // udhcpc hands the lease to this script in its environment; it records the boot file name.
+    const script = join(dir, "udhcpc.sh");
+    writeFileSync(script, `#!/bin/sh\n[ "$1" = bound ] && echo "$boot_file" > "$OUT"\nexit 0\n`, { mode: 0o755 });
+    const bootFileFor = async (arch: number | undefined): Promise<string> => {
+      const out = join(dir, `boot-${arch ?? "none"}`);
+      const opt = arch === undefined ? [] : ["-x", `0x5d:${arch.toString(16).padStart(4, "0")}`];
+      const r = await execa(
+        "ip",
+        ["netns", "exec", link.client, "busybox", "udhcpc", "-i", link.clientIf, "-f", "-q", "-n", "-t", "20", "-T", "1", "-A", "1", "-s", script, ...opt],
+        {
+          reject: false,
+          timeout: 90_000,
+          env: { OUT: out },
+          all: true,
+        },
+      );
+      if ((r as { code?: string }).code === "ENOENT") throw new Error("busybox is not installed (Debian package busybox)");
+      t.is(r.exitCode, 0, `udhcpc arch ${arch}: ${r.all}\n${log}`);
+      return readFileSync(out, "utf8").trim();
+    };
+    for (const arch of [7, 9, 6, 11, 2, 8]) t.is(await bootFileFor(arch), "EFI/BOOT/bootx64.efi", `client-arch ${arch}`);
+    for (const arch of [0, 1, 3, 4, 5]) t.is(await bootFileFor(arch), "pxelinux.0", `client-arch ${arch}`);
+    t.is(await bootFileFor(undefined), "pxelinux.0", "no option 93: a legacy PXE ROM");
+    t.regex(log, /DHCPACK\(mds/);
+  },
+);

@@ -95,3 +95,36 @@ test("metal bsp feed --json reports copied and unchanged files", (t) => {
   t.is(bad.status, 2);
   t.regex(bad.stderr, /^metal: .*nope is not a directory/);
 });
+
+test("the feed links EFI/BOOT/grub.cfg to ../../pxelinux.cfg/grub.cfg, where the shim's GRUB finds the pxeboot menu", async (t) => {
+  const { lstatSync, readlinkSync, rmSync, symlinkSync } = await import("node:fs");
+  const { generatePxeboot } = await import("../src/pxeboot/generate.js");
+  const { loadHostList } = await import("../src/hosts/host-list.js");
+  const { STANDARD_HOSTS, writeFixture } = await import("./helpers.js");
+  const from = staging();
+  const out = tempDir("metal-feed-out-");
+  await generatePxeboot(await loadHostList(writeFixture(from, "hosts.yaml", STANDARD_HOSTS)), join(out, "pxeboot"));
+  const first = syncFeed(from, out, "24.09");
+  t.deepEqual(first.linked, ["pxeboot/EFI/BOOT/grub.cfg"]);
+  const link = join(out, "pxeboot/EFI/BOOT/grub.cfg");
+  t.true(lstatSync(link).isSymbolicLink());
+  t.is(readlinkSync(link), "../../pxelinux.cfg/grub.cfg");
+  // Followed, it is the UEFI menu that tries efi-01-<mac>.cfg.
+  t.regex(readFileSync(link, "utf8"), /configfile "pxelinux\.cfg\/efi-01-\$\{conf\}\.cfg"/);
+  t.deepEqual(syncFeed(from, out, "24.09").linked, [], "a second run leaves the link alone");
+  rmSync(link);
+  symlinkSync("grubx64.cfg", link);
+  t.deepEqual(syncFeed(from, out, "24.09").linked, ["pxeboot/EFI/BOOT/grub.cfg"], "a wrong link is corrected");
+});
+
+test("a staging directory without a kickstart gets the release's unified kickstart in the feed", async (t) => {
+  const { rmSync } = await import("node:fs");
+  const { renderKickstart } = await import("../src/kickstart/render.js");
+  const from = staging();
+  rmSync(join(from, "kickstart/kickstart.cfg"));
+  const out = tempDir("metal-feed-out-");
+  const ks = renderKickstart({ swVersion: "24.09" });
+  t.true(syncFeed(from, out, "24.09", { kickstart: ks }).copied.includes("feed/rel-24.09/kickstart/kickstart.cfg"));
+  t.is(readFileSync(join(out, "feed/rel-24.09/kickstart/kickstart.cfg"), "utf8"), ks);
+  t.false(syncFeed(from, out, "24.09", { kickstart: ks }).copied.includes("feed/rel-24.09/kickstart/kickstart.cfg"));
+});

@@ -13,16 +13,30 @@ import { assertGolden, tempDir } from "./helpers.js";
 const TRAIT_SETS = ["controller", "controller,worker", "controller,worker,lowlatency", "storage", "worker", "worker,lowlatency"];
 const profile = (over: Record<string, unknown> = {}) => parseProfile(over);
 
-for (const traits of TRAIT_SETS) {
-  test(`golden kickstart for traits=${traits}, and it passes its own --check (bash -n on every block)`, async (t) => {
-    const text = renderKickstart(parseTraits(traits), profile());
-    assertGolden(t, `kickstart-${traits.replaceAll(",", "_")}.cfg`, text);
-    const r = await checkKickstart(text);
-    t.deepEqual(r.problems, []);
-    t.true(r.ok);
-    t.deepEqual(r.sections, ["%ks-early", "%pre-part", "%part", "%mkfs", "%post", "%post --nochroot"]);
-  });
-}
+const KS = renderKickstart({ swVersion: "24.09" });
+
+test("golden: one unified kickstart for the feed; it passes its own --check (bash -n, traits line, contents run for every role)", async (t) => {
+  assertGolden(t, "kickstart.cfg", KS);
+  const r = await checkKickstart(KS);
+  t.deepEqual(r.problems, []);
+  t.true(r.ok);
+  t.is(r.traits, TRAIT_SETS.join(" "));
+  t.deepEqual(r.sections, ["%ks-early", "%pre-part", "%part", "%mkfs", "%post", "%post", "%post --nochroot", "%post --nochroot"]);
+});
+
+test("every block declares its interpreter as the original's do, and --check reads those headers", (t) => {
+  const headers = KS.split("\n").filter((l) => l.startsWith("%") && l !== "%end");
+  t.deepEqual(headers, [
+    "%ks-early --interpreter=/bin/bash",
+    "%pre-part --interpreter=/bin/bash",
+    "%part --interpreter=/bin/bash",
+    "%mkfs --interpreter=/bin/bash",
+    "%post --interpreter=/bin/bash",
+    "%post --interpreter=/bin/bash",
+    "%post --interpreter=/bin/bash --nochroot",
+    "%post --interpreter=/bin/bash --nochroot",
+  ]);
+});
 
 test("volume sizes per role and disk size, at the table's boundaries", (t) => {
   const role = (s: string) => parseTraits(s);
@@ -65,8 +79,14 @@ test("kernel arguments per role: isolation and hugepages for compute, IOMMU off 
   t.false(args("storage").includes("loop.max_part=15"));
   t.false(ctl.some((a) => a.startsWith("hugepages")));
   for (const a of [ctl, worker]) t.true(a.includes("selinux=0") && a.includes("user_namespace.enable=1") && a.includes("biosdevname=0"));
-  t.true(args("storage", { debianRelease: 13, hwSettle: 30 }).includes("SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1"));
-  t.true(args("storage", { hwSettle: 30 }).includes("hwsettle=30"));
+  t.true(args("storage", { debianRelease: 13 }).includes("SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1"));
+  const boot = (traits: string, words: string[]) => kernelArgs(parseTraits(traits), profile(), words);
+  t.true(boot("storage", ["insthwsettle=30"]).includes("hwsettle=30"), "insthwsettle= on the boot line reaches the node");
+  t.false(
+    boot("storage", ["insthwsettle=x1"]).some((a) => a.startsWith("hwsettle")),
+    "only digits",
+  );
+  t.deepEqual(boot("worker", ["nospectre_v2", "nopti", "nopti_extra"]).slice(0, 2), ["nopti", "nospectre_v2"], "security words first, exact words only");
   t.throws(() => args("controller,worker", { cpus: 3 }), { instanceOf: KernelArgsError, message: /at least 4 CPUs/ });
   t.throws(() => args("worker", { cpus: 2, platformCpus: 2 }), { instanceOf: KernelArgsError, message: /no CPU for applications/ });
 });
@@ -91,21 +111,44 @@ test("a bad profile is a clear error", (t) => {
   t.throws(() => parseProfile({ bootmode: "uefi" }), { instanceOf: ProfileError, message: /bootmode/ });
 });
 
-test("--check finds each kind of damage in an edited kickstart", async (t) => {
-  const good = renderKickstart(parseTraits("worker"), profile());
+test("--check finds each kind of damage in an edited kickstart, the traits line among them", async (t) => {
+  const good = KS;
   const cases: Array<[string, string, RegExp]> = [
     ["missing %end", good.replace(/%end\n\n%mkfs/, "\n%mkfs"), /starts before %part .* has its %end/],
-    ["blocks out of order", good.replace("\n%pre-part\n", "\n%post\n"), /%part comes after %post/],
+    ["blocks out of order", good.replace("\n%pre-part --interpreter=/bin/bash\n", "\n%post --interpreter=/bin/bash\n"), /%part comes after %post/],
     ["shell syntax error", good.replace("for lv in root var log scratch; do", "for lv in root var log scratch; dox"), /%mkfs \(line \d+\): shell syntax/],
-    ["wrong LV size", good.replace("-n log-lv -L 4096M", "-n log-lv -L 1024M"), /log-lv is 1024 MiB; a worker on a 500 GiB disk needs 4096 MiB/],
-    ["wrong platform.conf", good.replace("nodetype=worker", "nodetype=storage"), /platform\.conf nodetype=storage; traits worker need nodetype=worker/],
-    ["missing kernel argument", good.replace(" hugepagesz=2M", ""), /kernel argument hugepagesz=2M is missing/],
-    ["changed kernel argument", good.replace("nmi_watchdog=panic,1", "nmi_watchdog=0"), /kernel argument nmi_watchdog=0 should be nmi_watchdog=panic,1/],
-    ["unknown block", good.replace("%post --nochroot", "%packages"), /unknown block '%packages'/],
-    ["bad traits header", good.replace("# metal-traits: worker", "# metal-traits: storage,worker"), /header: storage cannot be combined with worker/],
-    ["no header", good.replace(/^# metal-kickstart: 1\n/, ""), /not a metal kickstart/],
+    [
+      "traits line edited to disagree with the contents",
+      good.replace(/^# metal-traits: .*$/m, "# metal-traits: controller controller,worker storage worker"),
+      /the traits line says 'controller controller,worker storage worker' but the install functions accept/,
+    ],
+    [
+      "a role dropped from the functions only",
+      good.replace(/^KS_VALID_TRAITS="(.*) storage (.*)"$/m, 'KS_VALID_TRAITS="$1 $2"'),
+      /traits line says .* but the install functions accept/,
+    ],
+    [
+      "a worker size edited in the functions",
+      good.replace("KS_LV_VAR=$KS_LV_ROOT KS_LV_LOG=4096 KS_LV_SCRATCH=4096", "KS_LV_VAR=$KS_LV_ROOT KS_LV_LOG=1024 KS_LV_SCRATCH=4096"),
+      /traits worker on a 100 GiB bios node with 4 intel CPUs: volumes is '10240 10240 1024 4096'; metal's rules give '10240 10240 4096 4096'/,
+    ],
+    ["a fixed LV size in %mkfs", good.replace(`-n log-lv -L "$\{KS_LV_LOG}M"`, "-n log-lv -L 4096M"), /%mkfs does not create log-lv with the planned size/],
+    [
+      "a kernel argument edited in the functions",
+      good.replace("p+=(nmi_watchdog=panic,1 softlockup_panic=1); fi", "p+=(nmi_watchdog=0 softlockup_panic=1); fi"),
+      /traits worker on .*: kernel is '.*nmi_watchdog=0 .*'; metal's rules give '.*nmi_watchdog=panic,1 .*'/,
+    ],
+    ["platform.conf written from a constant", good.replace("nodetype=$KS_NODETYPE", "nodetype=worker"), /%post does not write nodetype to platform\.conf/],
+    [
+      "a block in python",
+      good.replace("%mkfs --interpreter=/bin/bash", "%mkfs --interpreter=/usr/bin/python3"),
+      /--interpreter=\/usr\/bin\/python3: the blocks are shell scripts/,
+    ],
+    ["unknown block", good.replace("%post --interpreter=/bin/bash --nochroot", "%packages"), /unknown block '%packages'/],
+    ["no header", good.replace(/^# metal-kickstart: 2\n/, ""), /not a metal kickstart/],
   ];
   for (const [what, text, expected] of cases) {
+    t.not(text, good, `${what}: the edit applies`);
     const r = await checkKickstart(text);
     t.false(r.ok, what);
     t.true(
@@ -115,51 +158,43 @@ test("--check finds each kind of damage in an edited kickstart", async (t) => {
   }
 });
 
-test("the kickstart CLI: write, check ok, check a damaged copy, refuse bad traits", async (t) => {
+test("the kickstart CLI: write the unified kickstart, check it, check a damaged copy, preview a role on given hardware", async (t) => {
   const { spawnSync } = await import("node:child_process");
   const { fileURLToPath } = await import("node:url");
   const main = fileURLToPath(import.meta.resolve("@metal/core/cli/main"));
   const metal = (...a: string[]) => spawnSync(process.execPath, [main, ...a], { encoding: "utf8", timeout: 60_000 });
   const dir = tempDir();
-  writeFileSync(join(dir, "profile.yaml"), "diskGiB: 100\nbootMode: bios\ncpus: 8\n");
   const ks = join(dir, "ks.cfg");
-  const w = metal("bsp", "kickstart", "--traits", "worker,lowlatency", "--profile", join(dir, "profile.yaml"), "--out", ks);
+  const w = metal("bsp", "kickstart", "--out", ks);
   t.is(w.status, 0, w.stderr);
-  t.regex(readFileSync(ks, "utf8"), /lvcreate -y -n root-lv -L 10240M cgts-vg/);
+  t.is(readFileSync(ks, "utf8"), KS);
   const ok = metal("bsp", "kickstart", "--check", ks);
   t.is(ok.status, 0, ok.stderr);
-  t.regex(ok.stdout, /ok \(traits worker,lowlatency\)/);
-  writeFileSync(ks, readFileSync(ks, "utf8").replace("nohz_full", "nohz_fullx"));
+  t.regex(ok.stdout, /ok \(installs controller controller,worker controller,worker,lowlatency storage worker worker,lowlatency\)/);
+  writeFileSync(ks, KS.replace('"rcu_nocbs=$app"', '"rcu_nocbs=$plat"'));
   const bad = metal("bsp", "kickstart", "--check", ks);
   t.is(bad.status, 1);
-  t.regex(bad.stderr, /kernel argument nohz_full=1-7 is missing/);
-  const traits = metal("bsp", "kickstart", "--traits", "storage,worker", "--out", ks);
+  t.regex(bad.stderr, /traits worker on a 100 GiB .*: kernel is '.*rcu_nocbs=0 .*'; metal's rules give '.*rcu_nocbs=1-3 .*'/);
+  const preview = metal(
+    "bsp",
+    "kickstart",
+    "--traits",
+    "worker,lowlatency",
+    "--disk-gib",
+    "100",
+    "--cpus",
+    "8",
+    "--boot-args",
+    "nopti insthwsettle=5",
+    "--json",
+  );
+  t.is(preview.status, 0, preview.stderr);
+  const p = JSON.parse(preview.stdout) as { volumes: { root: number }; kernelParams: string[] };
+  t.is(p.volumes.root, 10240);
+  t.true(p.kernelParams.includes("nohz_full=1-7") && p.kernelParams.includes("hwsettle=5") && p.kernelParams[0] === "nopti");
+  const text = metal("bsp", "kickstart", "--traits", "controller", "--disk-gib", "480");
+  t.regex(text.stdout, /cgts-vg: root-lv 20480, var-lv 20480, log-lv 8000, scratch-lv 16000 MiB/);
+  const traits = metal("bsp", "kickstart", "--traits", "storage,worker", "--disk-gib", "100");
   t.is(traits.status, 2);
   t.is(traits.stderr.trim(), "metal: storage cannot be combined with worker");
-});
-
-test("the generated %ks-early really runs: agreeing traits pass in any order, others stop the install", async (t) => {
-  const { execa } = await import("execa");
-  const { chmodSync, mkdirSync } = await import("node:fs");
-  const dir = tempDir();
-  const stubs = join(dir, "bin");
-  mkdirSync(stubs);
-  // Installer tools the block checks for; udevadm does nothing here.
-  for (const tool of ["udevadm", "bc", "blkid", "dd", "lvcreate", "mkfs.ext4", "partprobe", "pvremove", "pvs", "sgdisk", "vgcreate", "wipefs"]) {
-    writeFileSync(join(stubs, tool), "#!/bin/sh\nexit 0\n");
-    chmodSync(join(stubs, tool), 0o755);
-  }
-  const text = renderKickstart(parseTraits("controller,worker"), profile());
-  const body = /%ks-early\n([\s\S]*?)\n%end/.exec(text)?.[1] ?? "";
-  const cmdline = join(dir, "cmdline");
-  const run = (line: string) => {
-    writeFileSync(cmdline, `${line}\n`);
-    return execa("bash", ["-c", body.replaceAll("/proc/cmdline", cmdline)], { reject: false, env: { PATH: `${stubs}:${process.env.PATH}` } });
-  };
-  const ok = await run("BOOT_IMAGE=rel-24.09/bzImage-std rdinit=/install traits=worker,controller instdev=/dev/sda");
-  t.is(ok.exitCode, 0, ok.stderr);
-  t.regex(ok.stdout, /All-in-one install/);
-  const wrong = await run("rdinit=/install traits=worker instdev=/dev/sda");
-  t.is(wrong.exitCode, 1);
-  t.regex(wrong.stderr, /kickstart is for traits=controller,worker but the node booted with traits=worker/);
 });

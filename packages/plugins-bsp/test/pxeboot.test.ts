@@ -59,8 +59,22 @@ test("template choice: AIO controller -> smallsystem[_lowlatency], worker[_lowla
       .replaceAll(TEMPLATES[n].defaultKernel, "D");
   for (const n of TEMPLATE_NAMES) {
     t.is(strip(biosTemplate(n, "24.09"), n), strip(biosTemplate("controller", "24.09"), "controller"), n);
-    t.is(strip(uefiTemplate(n, "24.09"), n), strip(uefiTemplate("controller", "24.09"), "controller"), n);
+    // The real-time UEFI entries differ in one more word: efi=runtime (checked below).
+    t.is(strip(uefiTemplate(n, "24.09"), n).replace(" efi=runtime", ""), strip(uefiTemplate("controller", "24.09"), "controller"), n);
   }
+});
+
+test("UEFI lowlatency entries pass efi=runtime (the RT kernel needs it to write the EFI boot order); BIOS and std entries do not", (t) => {
+  for (const n of TEMPLATE_NAMES) {
+    const rt = TEMPLATES[n].kernel === "rt";
+    const linux = /^\s*linux .*$/m.exec(uefiTemplate(n, "24.09"))?.[0] ?? "";
+    t.is(linux.includes(" biosplusefi=1 efi=runtime "), rt, `${n} UEFI`);
+    t.false(biosTemplate(n, "24.09").includes("efi=runtime"), `${n} BIOS`);
+  }
+  t.deepEqual(
+    TEMPLATE_NAMES.filter((n) => uefiTemplate(n, "24.09").includes("efi=runtime")),
+    ["smallsystem_lowlatency", "worker_lowlatency"],
+  );
 });
 
 test("APPEND_OPTIONS: instdev, insthwsettle, console, user_namespace.enable=1, extra args, in that order", (t) => {

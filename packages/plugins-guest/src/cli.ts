@@ -97,7 +97,7 @@ export const guestCli: CliContribution = (p) => {
   program
     .command("guest-server")
     .description("guestServer (every worker): watch the VMs' heartbeat channels, heartbeat them, report to guestAgent")
-    .option("--config <file>", "metal config file (YAML or JSON); defaults otherwise")
+    .option("-c, --config <file>", "metal config file (YAML or JSON); defaults otherwise")
     .option("--channel-dir <dir>", "where QEMU creates cgcs.heartbeat.<uuid>.sock (default guest.channelDir)")
     .action(async (opts: { config?: string; channelDir?: string }) => {
       const config = await loadCliConfig(opts.config);
@@ -110,7 +110,7 @@ export const guestCli: CliContribution = (p) => {
   program
     .command("guest-agent")
     .description("guestAgent (active controller): the VIM's guest HTTP API, events to the VIM, guestServer audit")
-    .requiredOption("--config <file>", "metal config file (YAML or JSON)")
+    .requiredOption("-c, --config <file>", "metal config file (YAML or JSON)")
     .action(async (opts: { config: string }) => {
       const config = await loadCliConfig(opts.config);
       const logger = createLogger({ level: config.logging.level, pretty: config.logging.pretty, name: "guestAgent" });

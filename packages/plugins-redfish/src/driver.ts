@@ -10,7 +10,9 @@ import {
   type Logger,
   type PowerAction,
   type PowerState,
+  type SensorReadFailure,
   type SensorReading,
+  type SensorReadings,
   type VirtualMediaStatus,
 } from "@metal/core/plugin-api";
 import { type AuthMode, messageIdOf, RedfishClient } from "./client/redfish-client.js";
@@ -44,6 +46,23 @@ export function redfishBaseUrl(target: BmcTarget): string {
   return `${scheme}://${host}${target.port ? `:${target.port}` : ""}`;
 }
 
+/** VirtualMedia TransferProtocolType (schema enum) for an image URL's scheme; undefined when it has none. */
+export function transferProtocolOf(imageUrl: string): string | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(imageUrl)?.[1]?.toLowerCase();
+  const map: Record<string, string> = {
+    http: "HTTP",
+    https: "HTTPS",
+    nfs: "NFS",
+    cifs: "CIFS",
+    smb: "CIFS",
+    ftp: "FTP",
+    sftp: "SFTP",
+    scp: "SCP",
+    tftp: "TFTP",
+  };
+  return scheme ? map[scheme] : undefined;
+}
+
 /** One Redfish BMC: the client owns the session; this maps the metal contract onto the resource tree. */
 export class RedfishDriver implements BmcDriver {
   readonly protocol = "redfish";
@@ -57,7 +76,7 @@ export class RedfishDriver implements BmcDriver {
   constructor(
     private readonly target: BmcTarget,
     private readonly clock: Clock,
-    logger?: Logger,
+    private readonly logger?: Logger,
   ) {
     this.retries = opt(target, "powerRetries", 4);
     this.verifyMs = opt(target, "powerVerifyMs", 20_000);
@@ -124,18 +143,31 @@ export class RedfishDriver implements BmcDriver {
     return res.status === 409 ? "conflict" : "ok";
   }
 
-  private async readPower(): Promise<PowerState> {
+  /** One read of PowerState: on/off, or "unknown" while the BMC reports null (not known yet). */
+  private async readPowerOnce(): Promise<PowerState | "unknown"> {
     const sys = await this.system();
     const s = powerStateOf(sys.PowerState);
-    if (!s) throw new BmcError("protocol", `unknown PowerState '${String(sys.PowerState)}'`, this.target.host);
+    if (!s) throw new BmcError("protocol", `PowerState '${String(sys.PowerState)}' is not a Redfish schema value`, this.target.host);
     return s;
   }
 
-  /** Poll until the power state reads `want`, bounded by verifyMs. */
+  /** PowerState, polling again (bounded by verifyMs) while the BMC reports null; still unknown then is 'busy'. */
+  private async readPower(): Promise<PowerState> {
+    const deadline = this.clock.now() + this.verifyMs;
+    for (let i = 0; i < 10_000; i++) {
+      const s = await this.readPowerOnce();
+      if (s !== "unknown") return s;
+      if (this.clock.now() >= deadline) break;
+      await this.clock.sleep(this.pollMs);
+    }
+    throw new BmcError("busy", "the BMC does not report a PowerState yet (null); try again later", this.target.host);
+  }
+
+  /** Poll until the power state reads `want`, bounded by verifyMs; a null reading is polled past. */
   private async settles(want: PowerState): Promise<boolean> {
     const deadline = this.clock.now() + this.verifyMs;
     for (let i = 0; i < 10_000; i++) {
-      if ((await this.readPower()) === want) return true;
+      if ((await this.readPowerOnce()) === want) return true;
       if (this.clock.now() >= deadline) return false;
       await this.clock.sleep(this.pollMs);
     }
@@ -148,7 +180,7 @@ export class RedfishDriver implements BmcDriver {
    */
   private async setPower(action: PowerAction): Promise<void> {
     const sys = await this.system();
-    const current = powerStateOf(sys.PowerState);
+    const current = powerStateOf(sys.PowerState) === "unknown" ? await this.readPower() : powerStateOf(sys.PowerState);
     // Restarting a host that is off means bringing it up (what the reset progression wants).
     if ((action === "reset" || action === "cycle" || action === "graceful-restart") && current === "off") return this.setPower("on");
     const allowable = await this.allowableResetTypes(sys);
@@ -222,7 +254,17 @@ export class RedfishDriver implements BmcDriver {
     get: async (): Promise<BmcInfo> => {
       const paths = await this.resolvePaths();
       const sys = await this.client.get(paths.system);
-      const mgr = paths.manager ? await this.client.get(paths.manager) : {};
+      // A Manager that answers 404 (or is not linked) costs the BMC version only: the System still says who it is.
+      let mgr: Json = {};
+      let managerMissing = !paths.manager;
+      if (paths.manager) {
+        try {
+          mgr = await this.client.get(paths.manager);
+        } catch (err) {
+          if ((err as BmcError).code !== "unsupported") throw err;
+          managerMissing = true;
+        }
+      }
       const str = (v: unknown) => (typeof v === "string" ? v : "");
       const extra: Record<string, string> = {};
       for (const [k, v] of [
@@ -233,7 +275,9 @@ export class RedfishDriver implements BmcDriver {
         ["authMethod", this.client.authMethod],
       ] as const)
         if (typeof v === "string" && v) extra[k] = v;
-      const power = powerStateOf(sys.PowerState);
+      if (managerMissing) extra.manager = paths.manager ? `missing (${paths.manager} answers 404)` : "missing (the system links no Manager)";
+      const ps = powerStateOf(sys.PowerState);
+      const power = ps === "unknown" ? undefined : ps;
       return {
         manufacturer: str(sys.Manufacturer),
         model: str(sys.Model),
@@ -246,28 +290,56 @@ export class RedfishDriver implements BmcDriver {
     },
   };
 
-  readonly sensors = {
-    read: async (): Promise<SensorReading[]> => {
-      const { chassis } = await this.resolvePaths();
-      if (!chassis) throw new BmcError("unsupported", "the system links no chassis", this.target.host);
-      const doc = await this.client.get(chassis);
-      const out: SensorReading[] = [];
-      const thermal = link(doc.Thermal);
-      const power = link(doc.Power);
-      if (thermal) out.push(...parseThermal(await this.client.get(thermal)));
-      if (power) out.push(...parsePower(await this.client.get(power)));
-      const sensorsPath = link(doc.Sensors);
-      if (sensorsPath) {
-        const coll = await this.client.get(sensorsPath);
-        const members = Array.isArray(coll.Members) ? coll.Members.map(link).filter((x): x is string => !!x) : [];
-        const known = new Set(out.map((r) => r.name));
-        for (const m of members.slice(0, 512)) {
-          const r = parseSensor(await this.client.get(m));
-          if (r && !known.has(r.name)) out.push(r);
-        }
+  /**
+   * Thermal, Power and the Sensors collection are read independently: one that fails (a 500 from an iDRAC's
+   * Thermal, a 404) costs only its own readings. The failed resources are named in `failed` of the result and
+   * logged; only when every resource fails is the read an error (the first failure).
+   */
+  private async readSensors(): Promise<SensorReadings> {
+    const { chassis } = await this.resolvePaths();
+    if (!chassis) throw new BmcError("unsupported", "the system links no chassis", this.target.host);
+    const doc = await this.client.get(chassis);
+    const failed: SensorReadFailure[] = [];
+    let answered = 0;
+    const attempt = async <T>(resource: string, fn: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        const v = await fn();
+        answered++;
+        return v;
+      } catch (err) {
+        const e = err as BmcError;
+        if (e.code === "auth" || e.code === "permission") throw err;
+        failed.push({ resource, code: e.code ?? "protocol", message: e.message });
+        return undefined;
       }
-      return mergeBySeverity(out);
-    },
+    };
+    const out: SensorReading[] = [];
+    const thermal = link(doc.Thermal);
+    const power = link(doc.Power);
+    if (thermal) out.push(...((await attempt(thermal, async () => parseThermal(await this.client.get(thermal)))) ?? []));
+    if (power) out.push(...((await attempt(power, async () => parsePower(await this.client.get(power)))) ?? []));
+    const sensorsPath = link(doc.Sensors);
+    if (sensorsPath) {
+      const coll = await attempt(sensorsPath, () => this.client.get(sensorsPath));
+      const members = Array.isArray(coll?.Members) ? coll.Members.map(link).filter((x): x is string => !!x) : [];
+      const known = new Set(out.map((r) => r.name));
+      for (const m of members.slice(0, 512)) {
+        const r = await attempt(m, async () => parseSensor(await this.client.get(m)));
+        if (r && !known.has(r.name)) out.push(r);
+      }
+    }
+    if (answered === 0 && failed.length > 0) {
+      const first = failed[0]!;
+      throw new BmcError(first.code, `no sensor resource answered: ${failed.map((f) => `${f.resource} (${f.message})`).join("; ")}`, this.target.host);
+    }
+    if (failed.length > 0)
+      this.logger?.warn({ host: this.target.host, failed: failed.map((f) => f.resource) }, "some Redfish sensor resources failed; their readings are missing");
+    const merged: SensorReadings = mergeBySeverity(out);
+    return failed.length ? Object.assign(merged, { failed }) : merged;
+  }
+
+  readonly sensors = {
+    read: (): Promise<SensorReadings> => this.readSensors(),
   };
 
   /** The CD/DVD virtual media member, under the Manager or (iDRAC >= 6, sushy >= 1.1) the System. */
@@ -310,6 +382,33 @@ export class RedfishDriver implements BmcDriver {
     throw new BmcError("timeout", `virtual media ${what} did not complete`, this.target.host);
   }
 
+  /**
+   * VirtualMedia.InsertMedia with the documented quirks (sushy and Ironic meet the same): a BMC that refuses
+   * `Inserted`/`WriteProtected` with 400 is asked again with only `Image`; one that asks for
+   * `TransferProtocolType` gets it, derived from the image URL's scheme. At most three POSTs.
+   */
+  private async insertMedia(action: string, imageUrl: string): Promise<void> {
+    const body: Json = { Image: imageUrl, Inserted: true, WriteProtected: true };
+    const tried: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await this.client.call("POST", action, { body, accept: [400] });
+      if (res.status < 300) return;
+      const said = JSON.stringify(res.body);
+      tried.push(`${Object.keys(body).join("+")}: ${messageIdOf(res.body) || "HTTP 400"}`);
+      const wantsProtocol = /TransferProtocolType/.test(said) && !("TransferProtocolType" in body);
+      if (wantsProtocol) {
+        body.TransferProtocolType = transferProtocolOf(imageUrl);
+        if (!body.TransferProtocolType) break;
+      } else if ("Inserted" in body || "WriteProtected" in body) {
+        delete body.Inserted;
+        delete body.WriteProtected;
+      } else if (!("TransferProtocolType" in body) && transferProtocolOf(imageUrl)) {
+        body.TransferProtocolType = transferProtocolOf(imageUrl);
+      } else break;
+    }
+    throw new BmcError("protocol", `InsertMedia refused (${tried.join("; ")})`, this.target.host);
+  }
+
   readonly virtualMedia = {
     status: async (): Promise<VirtualMediaStatus> => {
       const { doc: _doc, ...s } = await this.mediaStatus(await this.mediaPath());
@@ -321,7 +420,7 @@ export class RedfishDriver implements BmcDriver {
       if (st.inserted && st.image === imageUrl) return;
       if (st.inserted) throw new BmcError("conflict", `virtual media already holds ${st.image ?? "an image"}; eject it first`, this.target.host);
       const action = link({ "@odata.id": ((st.doc.Actions as Json | undefined)?.["#VirtualMedia.InsertMedia"] as Json | undefined)?.target });
-      if (action) await this.client.call("POST", action, { body: { Image: imageUrl, Inserted: true, WriteProtected: true } });
+      if (action) await this.insertMedia(action, imageUrl);
       else await this.client.call("PATCH", path, { body: { Image: imageUrl, Inserted: true } });
       await this.waitMedia(path, (s) => s.inserted && s.image === imageUrl, "insert");
     },

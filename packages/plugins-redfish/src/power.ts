@@ -38,9 +38,14 @@ export function resetTypeForAttempt(plan: ResetPlan, attempt: number, retries: n
   return attempt < switchAt ? (plan.graceful ?? plan.forced) : (plan.forced ?? plan.graceful);
 }
 
-/** Redfish PowerState → on/off: a host powering off still runs; one powering on is not up yet. */
-export function powerStateOf(v: unknown): PowerState | undefined {
-  if (v === "On" || v === "PoweringOff") return "on";
+/**
+ * Every Resource.PowerState of the schema → on/off: a host powering off still runs, one powering on is not up
+ * yet, a Paused host is powered (its execution is suspended). `null` or an absent property is "not known yet"
+ * (a BMC still starting answers so): the caller polls again. Anything else is not a schema value.
+ */
+export function powerStateOf(v: unknown): PowerState | "unknown" | undefined {
+  if (v === "On" || v === "PoweringOff" || v === "Paused") return "on";
   if (v === "Off" || v === "PoweringOn") return "off";
+  if (v === null || v === undefined) return "unknown";
   return undefined;
 }

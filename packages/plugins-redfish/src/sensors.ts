@@ -22,6 +22,26 @@ export function statusOf(status: unknown): SensorStatus {
   }
 }
 
+/**
+ * A sensor without `Status` (the property is optional in the schema): its status is unknown, not unavailable.
+ * With a reading it is judged against its own thresholds (outside a fatal bound nr, critical cr, caution nc,
+ * else ok); without a reading it is na.
+ */
+export function statusFromReading(value: number | null, t: SensorReading["thresholds"]): SensorStatus {
+  if (value === null) return "na";
+  const th = t ?? {};
+  const out = (lo: number | undefined, hi: number | undefined) => (lo !== undefined && value < lo) || (hi !== undefined && value > hi);
+  if (out(th.lowerNonRecoverable, th.upperNonRecoverable)) return "nr";
+  if (out(th.lowerCritical, th.upperCritical)) return "cr";
+  if (out(th.lowerNonCritical, th.upperNonCritical)) return "nc";
+  return "ok";
+}
+
+/** `Status` when the resource has one (reference §6.4), else judged from the reading (statusFromReading). */
+function statusOrReading(e: Json, value: number | null, t: SensorReading["thresholds"]): SensorStatus {
+  return e.Status === undefined || e.Status === null ? statusFromReading(value, t) : statusOf(e.Status);
+}
+
 function num(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
@@ -48,7 +68,8 @@ function thresholdsOld(e: Json): SensorReading["thresholds"] {
 function reading(name: unknown, value: unknown, unit: string, e: Json): SensorReading | undefined {
   if (typeof name !== "string" || name.length === 0) return undefined;
   const th = thresholdsOld(e);
-  return { name, value: num(value) ?? null, unit, status: statusOf(e.Status), ...(th ? { thresholds: th } : {}) };
+  const v = num(value) ?? null;
+  return { name, value: v, unit, status: statusOrReading(e, v, th), ...(th ? { thresholds: th } : {}) };
 }
 
 function members(doc: Json, key: string): Json[] {
@@ -94,7 +115,12 @@ export function parsePower(doc: Json): SensorReading[] {
   return out;
 }
 
-const SENSOR_UNITS: Record<string, string> = { Cel: "degrees C", RPM: "RPM", V: "Volts", W: "Watts", A: "Amps", "%": "% RPM" };
+/**
+ * Sensor.ReadingUnits are UCUM codes (Redfish Sensor schema); the names hwmon groups by (reference §6.4) where
+ * one exists. "%" stays "%": it is a humidity, a utilisation or a fan duty alike, so it says nothing of the group;
+ * a fan in percent is recognised by its ReadingType (Rotational) instead. Unknown codes pass through.
+ */
+const SENSOR_UNITS: Record<string, string> = { Cel: "degrees C", RPM: "RPM", V: "Volts", W: "Watts", A: "Amps", J: "Joules", "%": "%" };
 
 /** The newer Chassis/Sensors members (Reading, ReadingUnits, Thresholds.{Upper,Lower}{Caution,Critical,Fatal}.Reading). */
 export function parseSensor(doc: Json): SensorReading | undefined {
@@ -113,13 +139,10 @@ export function parseSensor(doc: Json): SensorReading | undefined {
   pick("upperNonCritical", "UpperCaution");
   pick("upperCritical", "UpperCritical");
   pick("upperNonRecoverable", "UpperFatal");
-  return {
-    name,
-    value: num(doc.Reading) ?? null,
-    unit: SENSOR_UNITS[units] ?? units,
-    status: statusOf(doc.Status),
-    ...(Object.keys(t).length ? { thresholds: t } : {}),
-  };
+  const value = num(doc.Reading) ?? null;
+  const unit = units === "%" && doc.ReadingType === "Rotational" ? "% RPM" : (SENSOR_UNITS[units] ?? units);
+  const thresholds = Object.keys(t).length ? t : undefined;
+  return { name, value, unit, status: statusOrReading(doc, value, thresholds), ...(thresholds ? { thresholds } : {}) };
 }
 
 /** One reading per name; duplicates keep the worse status (reference: na < ok < nc < cr < nr). */

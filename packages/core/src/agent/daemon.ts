@@ -2,7 +2,8 @@
  * Running mtcAgent from the CLI: the plugins' BMC drivers, messaging over UDP, heartbeat control, the
  * maintenance FSMs and the REST API, until SIGTERM/SIGINT.
  */
-import { ApiServer } from "../api/server.js";
+import { AgentApi } from "../api/agent-api.js";
+import { ClusterSource } from "../api/cluster-source.js";
 import type { MetalConfig } from "../config/schema.js";
 import { createMetalContainer } from "../di/container.js";
 import { secretFromFile } from "../di/secret.js";
@@ -10,6 +11,7 @@ import { Tokens } from "../di/tokens.js";
 import { createEtcdClient } from "../ha/etcd-client.js";
 import { HaNode } from "../ha/ha-node.js";
 import { UdpHeartbeatControl } from "../heartbeat/heartbeat-control.js";
+import { datagramAuthFor } from "../transport/datagram-auth.js";
 import { UdpTransport } from "../transport/udp-transport.js";
 import { AgentMessaging } from "./messaging.js";
 import { createAlarmManager, MtcAgent } from "./mtc-agent.js";
@@ -27,7 +29,9 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
   const clock = container.resolve(Tokens.Clock);
   const log = container.resolve(Tokens.Logger).child({ svc: "mtcAgent" });
   const alarms = createAlarmManager(config, clock, log);
-  const messaging = new AgentMessaging({ config, transport: new UdpTransport(), clock, logger: log, alarms });
+  // Reads and checks security.clusterKeyFile before any socket is bound (ClusterKeyError: refuse to start).
+  const auth = datagramAuthFor(config, log);
+  const messaging = new AgentMessaging({ config, transport: new UdpTransport({ auth }), clock, logger: log, alarms });
   await messaging.start();
   const mgmt = config.networks.mgmt;
   const heartbeat = new UdpHeartbeatControl({
@@ -38,6 +42,7 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
     hostname: config.node.hostname,
     clock,
     logger: log,
+    auth,
   });
   await heartbeat.start();
   const bmcRegistry = container.resolve(Tokens.BmcRegistry);
@@ -59,10 +64,11 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
     agent = new MtcAgent({ config, clock, log, messaging, heartbeat, alarms, directory: messaging, bmcRegistry });
     await agent.start();
   }
-  const api = new ApiServer({
+  const api = new AgentApi({
     agent,
     ...(ha ? { ha } : {}),
     log,
+    cluster: ClusterSource.sm(config.ports),
     address: config.api.address,
     port: config.api.port,
     ...(config.api.tokenFile ? { token: secretFromFile(config.api.tokenFile) } : {}),

@@ -115,6 +115,26 @@ export class AgentInbox {
     return this.hosts.at(d.network, d.address);
   }
 
+  /**
+   * This controller's own daemons (hbsAgent, hwmon, pmond, guestAgent on the controller): loopback, the inbox's
+   * own addresses, the configured controller addresses, `security.controllers` and the hbsAgents.
+   */
+  private local(address: string): boolean {
+    if (address === "127.0.0.1" || address === "::1") return true;
+    for (const ep of this.endpoints.values()) if (ep.address === address) return true;
+    const c = this.config;
+    return (
+      c.security.controllers.includes(address) ||
+      c.heartbeat.agents.some((a) => a.address === address) ||
+      [c.networks.mgmt, c.networks.clusterHost, c.networks.pxeboot].some((n) => n?.controller === address || n?.address === address)
+    );
+  }
+
+  /** Events and degrade requests are taken from a known host's address or this controller's own daemons only. */
+  private trusted(d: Datagram): boolean {
+    return this.from(d) !== undefined || this.local(d.address);
+  }
+
   private handleWorkerMsg(d: Datagram, msg: MtcMessage): boolean {
     switch (msg.cmd) {
       case MtcCmd.MTC_MSG_MTCALIVE:
@@ -153,6 +173,10 @@ export class AgentInbox {
     const host = this.hosts.get(alive.payload.hostname);
     if (!host) return this.drop("unknown", d, `mtcAlive from unknown host '${alive.payload.hostname.slice(0, 64)}'`);
     const network = d.network;
+    // A host speaks for itself only: on mgmt from its own address, elsewhere not from another host's address.
+    const sender = this.from(d);
+    if ((network === "mgmt" && d.address !== host.mgmtIp) || (sender && sender !== host))
+      return this.drop("source", d, `mtcAlive for '${host.hostname}' from an address that is not the host's`);
     // The agent learns the cluster-host and pxeboot addresses from where the mtcAlive came from.
     if (network === "clusterHost" || network === "pxeboot") {
       if (this.hosts.learn(host, network, d.address)) this.log.info({ host: host.hostname, network, address: d.address }, "learned host address");
@@ -213,6 +237,7 @@ export class AgentInbox {
     const named = typeof payload.hostname === "string" ? this.hosts.get(payload.hostname) : undefined;
     const host = named ?? this.from(d);
     if (!host) return this.drop("unknown", d, `${mtcCodeName(msg.cmd)} event from an unknown host`);
+    if (!this.trusted(d)) return this.drop("source", d, `${mtcCodeName(msg.cmd)} event from an address that is neither a host nor this controller`);
     const service = typeof payload.service === "string" ? payload.service.slice(0, 64) : "";
     if (msg.cmd === MtcEvent.MTC_EVENT_MONITOR_READY) {
       if (service === "mtcClient") host.pxebootFeature = Array.isArray(payload.features) && payload.features.includes("pxeboot_mtcAlive");
@@ -236,6 +261,7 @@ export class AgentInbox {
     const payload = v as Record<string, unknown>;
     const host = typeof payload.hostname === "string" ? this.hosts.get(payload.hostname) : undefined;
     if (!host) return this.drop("unknown", d, "JSON datagram for an unknown host");
+    if (!this.trusted(d)) return this.drop("source", d, "JSON datagram from an address that is neither a host nor this controller");
     const service = typeof payload.service === "string" ? payload.service.slice(0, 64) : "";
     const code = payload.degrade === "set" ? MtcEvent.MTC_DEGRADE_RAISE : MtcEvent.MTC_DEGRADE_CLEAR;
     this.sink.message({ kind: "event", hostname: host.hostname, code, service, payload });

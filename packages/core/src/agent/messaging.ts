@@ -1,5 +1,6 @@
 import type { AlarmManager } from "../alarms/alarm-manager.js";
 import { type MetalConfig, messagingTimers } from "../config/schema.js";
+import { lockPersistParm } from "../config/simplex.js";
 import type { Clock, Logger, TimerHandle } from "../plugin-api/services.js";
 import { clientPort } from "../transport/mtc-ports.js";
 import { NETWORK_LABEL, type NetworkName, type Transport } from "../transport/transport.js";
@@ -184,7 +185,7 @@ export class AgentMessaging implements HostMessaging {
   private buildCommand(host: HostEntry, network: NetworkName, command: HostCommand, code: number, options: HostCommandOptions): MtcMessage {
     const ep = this.inbox.endpoint(network);
     let parms = options.parms;
-    if (!parms && command === "locked") parms = [this.deps.config.system.type === "aio-sx" ? 0 : 1]; // LOCK_PERSIST unless simplex
+    if (!parms && command === "locked") parms = [lockPersistParm(this.deps.config)]; // LOCK_PERSIST unless simplex
     if (!parms && command === "lazyReboot") parms = [this.deps.config.timeouts.lazyReboot];
     const payload: Record<string, unknown> = { address: ep?.address, interface: NETWORK_LABEL[network], ...options.payload };
     if (command === "reqMtcAlive" && network === "pxeboot" && ep && !("pxebootInfo" in payload)) {

@@ -97,11 +97,13 @@ export class MtcAgent {
   /** bmc_handler's access monitoring (200.010) and hwmon's sensor monitoring, one of each per provisioned BMC. */
   private readonly monitors = new Map<string, { key: string; monitor: BmcAccessMonitor; sensors?: HwmonMonitor }>();
   private readonly pool: BmcBrokerPool | undefined;
+  /** Told how long each durable inventory write took, in ms (the API's metrics set it). */
+  storeWriteObserver: ((ms: number) => void) | undefined;
 
   constructor(private readonly o: MtcAgentOptions) {
     const cfg = o.config;
     const stateDir = cfg.maintenance.stateDir ?? nodePaths(cfg.root).agentState;
-    this.store = o.store ?? new FileInventoryStore(join(stateDir, "hosts"));
+    this.store = o.store ?? new FileInventoryStore({ stateDir, log: o.log });
     this.alarms = o.alarms ?? createAlarmManager(cfg, o.clock, o.log, o.extraSinks);
     this.scheduler = new Scheduler(o.clock, cfg.maintenance.tickMs);
     const self = cfg.node.hostname;
@@ -147,7 +149,7 @@ export class MtcAgent {
   async start(o: { takeover?: boolean } = {}): Promise<void> {
     this.takeoverStart = o.takeover ?? false;
     this.suspend();
-    const records = await this.store.load();
+    const { hosts: records } = await this.store.load();
     this.mirror([]);
     const uptime = this.o.controllerUptimeS ?? (await import("node:os")).uptime();
     if (uptime < this.o.config.timeouts.dorModeDetect) {
@@ -266,6 +268,11 @@ export class MtcAgent {
   host(name: string): HostView | undefined {
     const c = this.scheduler.hosts.get(name);
     return c ? this.view(c) : undefined;
+  }
+
+  /** This agent's BMC brokers (one per BMC), with their call counters. */
+  brokers(): ReturnType<BmcBrokerPool["list"]> {
+    return this.pool?.list() ?? [];
   }
 
   ctx(name: string): HostCtx | undefined {
@@ -399,12 +406,10 @@ export class MtcAgent {
     this.flushing = true;
     this.flushNow()
       .catch((err: unknown) => {
-        // A deposed HA leader's write is refused (NOT_LEADER / DEPOSED): the new leader owns the record now.
+        // A deposed HA leader's write is refused (NOT_LEADER / DEPOSED / STORE_FENCED): the new leader owns the record now.
         const code = (err as { code?: string }).code;
-        this.o.log.warn(
-          { err: (err as Error).message, code },
-          code === "DEPOSED" || code === "NOT_LEADER" ? "store write refused: not the leader" : "store write failed",
-        );
+        const fenced = code === "DEPOSED" || code === "NOT_LEADER" || code === "STORE_FENCED";
+        this.o.log.warn({ err: (err as Error).message, code }, fenced ? "store write refused: not the leader" : "inventory write failed; will retry");
       })
       .finally(() => {
         this.flushing = false;
@@ -419,15 +424,24 @@ export class MtcAgent {
     this.dirty.clear();
     const gone = [...this.removed];
     this.removed.clear();
-    for (const name of names) {
-      const c = this.scheduler.hosts.get(name);
-      if (!c) continue;
-      this.publish(c);
-      await this.store.save(c.rec);
-    }
-    for (const name of gone) {
-      this.o.directory?.removeHost(name);
-      await this.store.remove(name);
+    try {
+      for (const name of names) {
+        const c = this.scheduler.hosts.get(name);
+        if (!c) continue;
+        this.publish(c);
+        const t0 = performance.now();
+        await this.store.save(c.rec);
+        this.storeWriteObserver?.(performance.now() - t0);
+      }
+      for (const name of gone) {
+        this.o.directory?.removeHost(name);
+        await this.store.remove(name);
+      }
+    } catch (err) {
+      // Nothing written is forgotten: the next pass writes it again.
+      for (const n of names) if (this.scheduler.hosts.has(n)) this.dirty.add(n);
+      for (const n of gone) if (!this.scheduler.hosts.has(n)) this.removed.add(n);
+      throw err;
     }
   }
 }

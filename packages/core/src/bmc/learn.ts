@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type { HostRecord, InventoryStore } from "../inventory/store.js";
-import type { BmcTarget } from "../plugin-api/bmc.js";
+import { BmcError, type BmcTarget } from "../plugin-api/bmc.js";
 
 export type LearnedProtocol = "redfish" | "ipmi";
 
@@ -57,9 +57,18 @@ function getJson(url: URL, target: BmcTarget, timeoutMs: number): Promise<{ stat
   });
 }
 
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|HOSTNAME_MISMATCH|ERR_TLS_CERT/i;
+
+/** Node's certificate-verification failures (SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, ...). */
+export function isTlsVerificationError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && TLS_CODES.test(code);
+}
+
 /**
  * Protocol learning for bm_type dynamic (reference §6.1): query the Redfish service root; a RedfishVersion
- * of 1.0 or later means redfish, anything else (no answer, an error, no version) means ipmi.
+ * of 1.0 or later means redfish, anything else (no answer, an error, no version) means ipmi. A certificate that
+ * fails verification is not "no answer": it throws a BmcError (code protocol) that says how to pass --ca/--insecure.
  * The service root needs no credentials, so learning never risks a lockout with a wrong password.
  */
 export async function learnProtocol(target: BmcTarget, opts: { scheme?: "http" | "https"; timeoutMs?: number } = {}): Promise<LearnResult> {
@@ -75,6 +84,16 @@ export async function learnProtocol(target: BmcTarget, opts: { scheme?: "http" |
     if (status !== 200) return { protocol: "ipmi", reason: `${url} answered HTTP ${status}; defaulting to ipmi` };
     return { protocol: "ipmi", reason: `${url} has no supported RedfishVersion (${version === undefined ? "none" : String(version)}); defaulting to ipmi` };
   } catch (err) {
+    // An untrusted certificate proves an https service is there: falling back to IPMI would hide the real
+    // cause behind "BMC does not answer". Say what failed and how to pass the CA or skip verification.
+    if (isTlsVerificationError(err)) {
+      const e = err as { code?: string; message?: string };
+      throw new BmcError(
+        "protocol",
+        `${url}: TLS verification failed (${e.code ?? e.message}); pass the BMC's CA with --ca <file> (bmc.caFile) or skip verification with --insecure`,
+        target.host,
+      );
+    }
     return { protocol: "ipmi", reason: `no Redfish service at ${url} (${(err as Error).message}); defaulting to ipmi` };
   }
 }
@@ -107,7 +126,7 @@ export function carryLearned(before: HostRecord, after: HostRecord): HostRecord 
 
 /** Persist the learned protocol with the host in the store (for tools that do not run an mtcAgent). */
 export async function persistLearned(store: InventoryStore, hostname: string, result: LearnResult): Promise<HostRecord> {
-  const host = (await store.load()).find((h) => h.hostname === hostname);
+  const host = (await store.load()).hosts.find((h) => h.hostname === hostname);
   if (!host) throw new Error(`unknown host '${hostname}'`);
   if (!host.bmc) throw new Error(`host '${hostname}' has no BMC provisioned`);
   const updated = withLearned({ ...host, bmc: host.bmc }, result.protocol);

@@ -9,8 +9,9 @@ import { silentLogger } from "../logging/logger.js";
 import { type BmcDriver, BmcError, type BmcTarget } from "../plugin-api/bmc.js";
 import { loadCliConfig } from "./config-option.js";
 import { CliError } from "./errors.js";
+import { type OutputOptions, withOutputOptions } from "./output.js";
 
-export interface BmcCliOptions {
+export interface BmcCliOptions extends OutputOptions {
   protocol: string;
   bmc: string;
   user: string;
@@ -20,13 +21,12 @@ export interface BmcCliOptions {
   scheme?: string;
   timeout?: string;
   host?: string;
-  json?: boolean;
   config?: string;
 }
 
 /** The options every `metal bmc ...` command shares (the stable CLI contract of the BMC issue). */
 export function withBmcTarget(cmd: Command): Command {
-  return cmd
+  return withOutputOptions(cmd)
     .requiredOption("--bmc <addr[:port]>", "BMC address, optionally with a port ([v6addr]:port for IPv6)")
     .requiredOption("--user <name>", "BMC user name")
     .requiredOption("--password-file <file>", "file holding the BMC password (must not be group/world readable)")
@@ -36,8 +36,7 @@ export function withBmcTarget(cmd: Command): Command {
     .option("--scheme <s>", "Redfish: https (default) or http")
     .option("--timeout <seconds>", "bound for the whole operation (default: bmc.timeout from the config, 30)")
     .option("--host <name>", "maintenance hostname, for messages and logs", "bmc")
-    .option("--json", "print JSON")
-    .option("-c, --config <file>", "metal config file");
+    .option("-c, --config <file>", "metal config file (default $METAL_CONFIG)");
 }
 
 /** ADDR, ADDR:PORT, [V6]:PORT or a bare V6 address. */

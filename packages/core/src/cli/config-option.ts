@@ -15,3 +15,9 @@ export async function loadCliConfig(given: string | undefined): Promise<MetalCon
     throw new CliError((err as Error).message);
   }
 }
+
+/** The config of a daemon, which has no sensible defaults for this node: `-c FILE` or $METAL_CONFIG is required. */
+export async function loadRequiredCliConfig(given: string | undefined): Promise<MetalConfig> {
+  if (!given && !process.env[METAL_CONFIG_ENV]) throw new CliError(`no config: give -c/--config FILE or set ${METAL_CONFIG_ENV}`);
+  return loadCliConfig(given);
+}

@@ -6,13 +6,17 @@ import { defaultConfig } from "../config/index.js";
 import { asServiceContainer, loadConfiguredPlugins } from "../di/container.js";
 import { coreCommands } from "./commands/index.js";
 import { CliError } from "./errors.js";
+import { argvWantsJson, formatError } from "./output.js";
 
-export function buildProgram(): Command {
+export function buildProgram(jsonErrors = false): Command {
   const program = new Command("metal")
     .description("metal: bare-metal maintenance for edge clusters (host state machines, heartbeat, BMC and BSP plugins)")
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  // With JSON output asked for, commander's own error lines (unknown option, missing argument) are printed
+  // by main() as JSON instead; help and version text still go to stdout. Inherited by every sub-command.
+  if (jsonErrors) program.configureOutput({ writeErr: () => {}, outputError: () => {} });
   for (const add of coreCommands) add(program);
   return program;
 }
@@ -31,7 +35,8 @@ async function addPluginCommands(program: Command): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const json = argvWantsJson(argv.slice(2));
+  const program = buildProgram(json);
   // A core command (a daemon such as `metal client`, or `metal wire`) needs no plugin CLI: skip importing
   // every plugin, which is most of the start-up time. Help and plugin commands still load them.
   const first = argv[2];
@@ -41,14 +46,15 @@ async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // commander already printed its one-line reason (or the help/version text).
+      // commander already printed its one-line reason (or the help/version text), unless JSON was asked for.
+      if (json && err.exitCode !== 0) process.stderr.write(formatError(err.message.replace(/^error: /, ""), true));
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof CliError) {
-      process.stderr.write(`metal: ${err.message}\n`);
+      process.stderr.write(formatError(err.message, json));
       return err.exitCode;
     }
-    process.stderr.write(`metal: ${(err as Error).message ?? String(err)}\n`);
+    process.stderr.write(formatError((err as Error).message ?? String(err), json));
     return 1;
   }
 }
@@ -58,7 +64,7 @@ main(process.argv).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`metal: ${String(err)}\n`);
+    process.stderr.write(formatError(String(err), argvWantsJson(process.argv.slice(2))));
     process.exitCode = 1;
   },
 );

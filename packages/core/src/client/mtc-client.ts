@@ -290,7 +290,20 @@ export class MtcClient {
     this.bad.warn(`${key}:${d.network}:${d.address}`, { network: d.network, from: `${d.address}:${d.port}`, reason }, "mtcClient dropped a datagram");
   }
 
+  /**
+   * Whether a datagram comes from a controller: the network's configured `controller`, `security.controllers`,
+   * and on pxeboot also every configured controller address and the ones learned from pxebootInfo. Anything
+   * else is not obeyed, keyed or not (a spoofed source is caught by the cluster key's MAC when there is one).
+   */
+  private fromController(d: Datagram): boolean {
+    const { networks, security } = this.deps.config;
+    if (networks[d.network]?.controller === d.address || security.controllers.includes(d.address)) return true;
+    if (d.network !== "pxeboot") return false;
+    return this.pxebootControllers.has(d.address) || [networks.mgmt, networks.clusterHost].some((n) => n?.controller === d.address);
+  }
+
   private async handleCommand(d: Datagram): Promise<void> {
+    if (!this.fromController(d)) return this.drop("source", d, "not from a controller address; not obeyed");
     const decoded = decodeMtcMessage(d.data);
     if (!decoded.ok) return this.drop(`decode:${decoded.reason.split(":")[0]}`, d, decoded.reason);
     const msg = decoded.msg;

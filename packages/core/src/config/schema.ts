@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pmonSchema } from "../pmon/settings.js";
 import { bmcSchema, hwmonSchema } from "./bmc-schema.js";
 import { haSchema, storeSchema } from "./ha-schema.js";
 
@@ -234,6 +235,25 @@ export function messagingTimers(config: { timeouts: z.infer<typeof timeoutsSchem
   };
 }
 
+/**
+ * Control-plane security. `clusterKeyFile` (0600, hex keys one per line) turns on HMAC-SHA256 authentication and
+ * replay protection for every UDP datagram metal sends and takes (transport/datagram-auth.ts, README
+ * "Authenticated control traffic"); without it the daemons stay wire-compatible with the original C daemons.
+ */
+export const securitySchema = z
+  .object({
+    /** The cluster key file: first line signs, every line (at most 2, during a rotation) is accepted. */
+    clusterKeyFile: z.string().min(1).optional(),
+    /** Authenticated datagrams sent more than this long ago (or ahead, clock skew) are refused as replays. */
+    replayWindowSeconds: z.number().int().min(1).max(3600).default(60),
+    /**
+     * Addresses commands are obeyed from, besides each network's `controller` (the other controller of a pair,
+     * when it is not the floating address). The mtcClient and hbsClient drop commands from anywhere else.
+     */
+    controllers: z.array(ipv4OrV6).max(8).default([]),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     /** Every path a daemon touches (/var/run, /var/persist, /etc/goenabled.d, ...) sits under this root. */
@@ -321,6 +341,8 @@ export const configSchema = z
     guest: guestSchema.default(guestSchema.parse({})),
     bmc: bmcSchema.default(bmcSchema.parse({})),
     hwmon: hwmonSchema.default(hwmonSchema.parse({})),
+    /** pmond and hostwd (issue 13). */
+    pmon: pmonSchema.default(pmonSchema.parse({})),
     /** The inventory engine and the controller pair (issue 12). */
     store: storeSchema.default(storeSchema.parse({})),
     ha: haSchema.default(haSchema.parse({})),
@@ -335,6 +357,7 @@ export const configSchema = z
       })
       .strict()
       .default({ discover: true, load: [], settings: {} }),
+    security: securitySchema.default({ replayWindowSeconds: 60, controllers: [] }),
   })
   .strict();
 

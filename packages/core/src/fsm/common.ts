@@ -1,3 +1,4 @@
+import { lockPersistParm as configLockPersistParm } from "../config/simplex.js";
 import { AR_DISABLED_TASK, type ArCause, DegradeMask } from "../inventory/host.js";
 import { goto, type Step } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
@@ -97,9 +98,9 @@ export function hostServicesCommand(c: HostCtx, dir: "start" | "stop") {
   return dir === "start" ? "startWorkerServices" : "stopWorkerServices";
 }
 
-/** LOCK_PERSIST: the persistent node-locked file is kept unless the system is still simplex. */
+/** LOCK_PERSIST: the persistent node-locked file is kept unless the system is still simplex (config/simplex.ts). */
 export function lockPersistParm(c: HostCtx): number {
-  return c.cfg.system.type === "aio-sx" ? 0 : 1;
+  return configLockPersistParm(c.cfg);
 }
 
 /** Tell SM about a controller's state change (non-self controllers; failures are logged, never fatal). */

@@ -3,6 +3,7 @@ import { DegradeMask } from "../inventory/host.js";
 import { forceFullEnable } from "./common.js";
 import { type HostCtx, type MaintenanceEnv, MtcFlag } from "./host-context.js";
 import type { Mnfa } from "./mnfa.js";
+import { applyPmonEvent, isPmonEvent, pmondReady, refreshPmonDegrade } from "./pmon-events.js";
 import { addToHeartbeat } from "./stages.js";
 
 const SOAK_STAGES = new Set(["HEARTBEAT_SOAK", "HEARTBEAT_WAIT", "HEARTBEAT_START"]);
@@ -28,9 +29,11 @@ export function applyHostMessage(env: MaintenanceEnv, m: HostMessage): void {
       return;
     case "monitorReady":
       if (m.service === "hbsClient") c.hbsClientReady = true;
+      if (m.service === "pmond") pmondReady(env, c);
       return;
     case "event":
-      hostEvent(env, c, m.code);
+      if (isPmonEvent(m.code)) applyPmonEvent(env, c, m.code, m.payload);
+      else hostEvent(env, c, m.code);
       return;
     case "pxebootLoss":
       c.raise({ id: "200.003", severity: "minor", text: `${c.name} pxeboot network communication failure` });
@@ -129,8 +132,9 @@ export function applyHeartbeatEvent(env: MaintenanceEnv, mnfa: Mnfa, e: Heartbea
       c.raise({ id: "200.006", severity: "major", entity: "process=pmond", text: `${c.name} pmond process is not running or functioning` });
       return;
     case "pmondClear":
-      c.rec.degradeMask &= ~DegradeMask.Pmon;
       c.clearAlarm("200.006", "process=pmond");
+      // A process pmond still reports failed keeps the host degraded.
+      refreshPmonDegrade(env, c);
       return;
     case "loss":
       heartbeatLoss(env, mnfa, c, e.network);

@@ -11,6 +11,14 @@ import { Leadership, type LeadershipEvent, type LeadershipGuard } from "./leader
 import { summarizeVault, type ViewSummary } from "./view-summary.js";
 import { WarmCopy } from "./warm-copy.js";
 
+/** A standby writes nothing: every commit is refused (STORE_FENCED) until this agent is elected. */
+const STANDBY_GUARD = {
+  name: "standby (not the active controller)",
+  check: () => {
+    throw new Error("this agent is standby");
+  },
+};
+
 /** `metal ha status` / `GET /v1/ha`. */
 export interface HaStatus {
   hostname: string;
@@ -69,7 +77,8 @@ export class HaNode {
   constructor(private readonly o: HaNodeOptions) {
     const cfg = o.config;
     const log = o.log.child({ ha: cfg.node.hostname });
-    this.store = new EtcdInventoryStore(o.etcd, cfg.store.prefix, () => this.leadership.guard, log);
+    this.store = new EtcdInventoryStore(o.etcd, cfg.store.prefix, log);
+    this.store.setGuard(STANDBY_GUARD);
     this.warm = new WarmCopy(o.etcd, cfg.store.prefix, log);
     this.leadership = new Leadership({
       etcd: o.etcd,
@@ -144,6 +153,14 @@ export class HaNode {
 
   private onElected(g: LeadershipGuard): void {
     const term = ++this.term;
+    // Every write from now on: this agent must still lead by its own clock, and etcd must still hold its leader key.
+    this.store.setGuard({
+      name: `leader ${this.o.config.node.hostname} epoch ${g.epoch}`,
+      check: () => {
+        if (!this.leadership.mayAct()) throw new Error("leadership lost");
+      },
+      fence: { key: g.key, createRevision: g.epoch },
+    });
     this.acting = true;
     // A failover (a peer led moments ago and watched the hosts) or a cold start of the pair (handlers replay in full).
     const takeover = this.o.clock.now() - this.leadership.peerLeaderSeenAt < 2 * this.leadership.ttlMs + 5000;
@@ -170,6 +187,7 @@ export class HaNode {
 
   private onDeposed(reason: string): void {
     this.term++;
+    this.store.setGuard(STANDBY_GUARD);
     this.acting = false;
     this.agent.suspend();
     this.agent.mirror(this.warm.records());

@@ -4,6 +4,8 @@
 import { SystemClock } from "../clock/system-clock.js";
 import type { MetalConfig } from "../config/schema.js";
 import { createLogger } from "../logging/logger.js";
+import { startAmonResponder } from "../pmon/amon.js";
+import { datagramAuthFor } from "../transport/datagram-auth.js";
 import { HbsAgent } from "./hbs-agent.js";
 import { HbsClient } from "./hbs-client.js";
 import { MtcalarmRelay } from "./mtcalarm-relay.js";
@@ -24,7 +26,7 @@ function untilSignal(stop: () => Promise<void>): Promise<void> {
 export async function runHbsAgentDaemon(config: MetalConfig): Promise<void> {
   const clock = new SystemClock();
   const logger = createLogger({ level: config.logging.level, pretty: config.logging.pretty, name: `hbsAgent:${config.node.hostname}` });
-  const alarmSock = await bindUdp(config.networks.mgmt.address ?? "127.0.0.1", 0);
+  const alarmSock = await bindUdp(config.networks.mgmt.address ?? "127.0.0.1", 0, { auth: datagramAuthFor(config, logger), label: "hbsAgent mtcalarm" });
   const alarms = new MtcalarmRelay(clock, {
     sock: alarmSock,
     address: config.heartbeat.alarmAddress,
@@ -44,5 +46,10 @@ export async function runHbsClientDaemon(config: MetalConfig): Promise<void> {
   const logger = createLogger({ level: config.logging.level, pretty: config.logging.pretty, name: `hbsClient:${config.node.hostname}` });
   const client = new HbsClient({ config, clock, logger });
   await client.start();
-  await untilSignal(() => client.stop());
+  // pmond's active monitor pings hbsClient when its pmon.d conf says mode active.
+  const amon = await startAmonResponder(config, "hbsClient", logger);
+  await untilSignal(async () => {
+    await amon?.close();
+    await client.stop();
+  });
 }

@@ -4,7 +4,6 @@
  * unicast responses, and at the end of the period counts the hosts that stayed silent. Only the active
  * controller raises alarms and sends events to the mtcAgent; both keep the cluster vault for SM.
  */
-import type { Socket } from "node:dgram";
 import { existsSync } from "node:fs";
 import type { HeartbeatEvent, HeartbeatHost } from "../agent/ports.js";
 import type { AlarmManager } from "../alarms/alarm-manager.js";
@@ -12,6 +11,8 @@ import { nodePaths } from "../config/paths.js";
 import type { MetalConfig } from "../config/schema.js";
 import { RateLimitedLog } from "../logging/rate-limited.js";
 import type { Clock, Logger, TimerHandle } from "../plugin-api/services.js";
+import { datagramAuthFor, PLAIN_DATAGRAMS } from "../transport/datagram-auth.js";
+import type { UdpSocket } from "../transport/udp-socket.js";
 import type { ClusterVault } from "../wire/cluster-vault.js";
 import { controllerOfFlags, decodePulse, encodePulse, HBS_CLUE_MAX, HBS_MESSAGE_VERSION, PulseFlag, withController } from "../wire/hbs-pulse.js";
 import { ClusterView } from "./cluster-view.js";
@@ -78,10 +79,10 @@ export class HbsAgent {
   private readonly view: ClusterView;
   private readonly hosts = new Map<string, MonitoredHost>();
   private readonly byAddress: Record<HbsNetwork, Map<string, MonitoredHost>> = { mgmt: new Map(), clusterHost: new Map() };
-  private readonly pulseSock: Partial<Record<HbsNetwork, Socket>> = {};
-  private cmdSock?: Socket;
-  private smSock?: Socket;
-  private eventSock?: Socket;
+  private readonly pulseSock: Partial<Record<HbsNetwork, UdpSocket>> = {};
+  private cmdSock?: UdpSocket;
+  private smSock?: UdpSocket;
+  private eventSock?: UdpSocket;
   private readonly expected: Record<HbsNetwork, Set<MonitoredHost>> = { mgmt: new Set(), clusterHost: new Set() };
   private nextRri = 1;
   private clueIndex = 0;
@@ -151,21 +152,34 @@ export class HbsAgent {
 
   async start(): Promise<void> {
     const hb = this.cfg.heartbeat;
+    const auth = datagramAuthFor(this.cfg, this.log);
     for (const n of this.networks) {
-      const sock = await bindUdp(this.address(n), this.agentPort(n), { bufferBytes: SOCKET_BUFFER_BYTES });
+      const sock = await bindUdp(this.address(n), this.agentPort(n), {
+        auth,
+        label: `hbsAgent pulse ${n}`,
+        bufferBytes: SOCKET_BUFFER_BYTES,
+        onMessage: (data, rinfo) => this.onResponse(n, data, rinfo.address),
+      });
       if (hb.mode === "multicast") {
         sock.setMulticastInterface(this.address(n));
         sock.setMulticastTTL(1);
       }
-      sock.on("message", (data, rinfo) => this.onResponse(n, data, rinfo.address));
-      sock.on("error", (err) => this.bad.warn(`sock-${n}`, { err: err.message }, "pulse socket error"));
+      sock.onError((err) => this.bad.warn(`sock-${n}`, { err: err.message }, "pulse socket error"));
       this.pulseSock[n] = sock;
     }
-    this.cmdSock = await bindUdp(this.address("mgmt"), this.cfg.ports.hbsCmd, { bufferBytes: SOCKET_BUFFER_BYTES });
-    this.cmdSock.on("message", (data, rinfo) => this.onCommand(data, rinfo.address));
-    this.smSock = await bindUdp("127.0.0.1", this.cfg.ports.smServer);
-    this.smSock.on("message", (data) => this.onSmRequest(data));
-    this.eventSock = await bindUdp(this.address("mgmt"), 0);
+    this.cmdSock = await bindUdp(this.address("mgmt"), this.cfg.ports.hbsCmd, {
+      auth,
+      label: "hbsAgent cmd",
+      bufferBytes: SOCKET_BUFFER_BYTES,
+      onMessage: (data, rinfo) => this.onCommand(data, rinfo.address),
+    });
+    // SM is not part of metal: its loopback query speaks the original format, keyed or not.
+    this.smSock = await bindUdp("127.0.0.1", this.cfg.ports.smServer, {
+      auth: PLAIN_DATAGRAMS,
+      label: "hbsAgent sm",
+      onMessage: (data) => this.onSmRequest(data),
+    });
+    this.eventSock = await bindUdp(this.address("mgmt"), 0, { auth, label: "hbsAgent event" });
     this.running = true;
     this.log.info({ controller: this.controller, networks: this.networks, mode: hb.mode, periodMs: this.periodMs }, "hbsAgent started");
     this.sendReady();
@@ -314,7 +328,20 @@ export class HbsAgent {
     this.clueList = [...this.hosts.values()].filter((m) => m.started && Buffer.byteLength(m.host.hostname, "latin1") < HBS_CLUE_MAX);
   }
 
+  /** Heartbeat commands come from an mtcAgent: loopback, a controller address of the config, or `security.controllers`. */
+  private fromController(from: string): boolean {
+    const c = this.cfg;
+    if (from === "127.0.0.1" || from === "::1" || c.security.controllers.includes(from)) return true;
+    if (c.heartbeat.agents.some((a) => a.address === from)) return true;
+    return [c.networks.mgmt, c.networks.clusterHost].some((n) => n?.controller === from || n?.address === from);
+  }
+
   private onCommand(data: Buffer, from: string): void {
+    if (!this.fromController(from)) {
+      this.stats.badDatagrams++;
+      this.bad.warn(`cmd-src-${from}`, { from }, "dropped a heartbeat command from an address that is not a controller");
+      return;
+    }
     const d = decodeHbsCommand(data);
     if (!d.ok) {
       this.stats.badDatagrams++;

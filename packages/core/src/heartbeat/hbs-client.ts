@@ -4,10 +4,11 @@
  * provisioned, the requester's controller number) and its cached RRI, and relaying each controller's cluster
  * history to the other so both controllers learn the peer's view.
  */
-import type { Socket } from "node:dgram";
 import type { MetalConfig } from "../config/schema.js";
 import { RateLimitedLog } from "../logging/rate-limited.js";
 import type { Clock, Logger, TimerHandle } from "../plugin-api/services.js";
+import { datagramAuthFor } from "../transport/datagram-auth.js";
+import type { UdpSocket } from "../transport/udp-socket.js";
 import { type ClusterVault, cloneHistory, VAULT_MAX_HISTORIES } from "../wire/cluster-vault.js";
 import { controllerOfFlags, decodePulse, encodePulse, HBS_CLUE_MAX, HBS_MESSAGE_VERSION, PulseFlag, withController } from "../wire/hbs-pulse.js";
 import { MTC_CMD_FEATURE_VER__KEYVALUE_IN_BUF, MtcEvent } from "../wire/mtc-codes.js";
@@ -25,6 +26,8 @@ export interface HbsClientOptions {
   config: MetalConfig;
   clock: Clock;
   logger: Logger;
+  /** The lab's cable cutter: a network for which this says true neither receives requests nor answers them. */
+  linkDown?: (network: HbsNetwork) => boolean;
 }
 
 export class HbsClient {
@@ -33,9 +36,9 @@ export class HbsClient {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly bad: RateLimitedLog;
-  private readonly socks: Partial<Record<HbsNetwork, Socket>> = {};
-  private pmonSock?: Socket;
-  private readySock?: Socket;
+  private readonly socks: Partial<Record<HbsNetwork, UdpSocket>> = {};
+  private pmonSock?: UdpSocket;
+  private readySock?: UdpSocket;
   private readyTimer?: TimerHandle;
   private lastPmondPulse = Number.NEGATIVE_INFINITY;
   /** RRI the controller gave us as a clue, per controller. */
@@ -44,9 +47,11 @@ export class HbsClient {
   private readonly cache: Array<ClusterVault | undefined> = [undefined, undefined];
   private readonly missedSummary = [0, 0];
   private running = false;
+  private readonly linkDown: (network: HbsNetwork) => boolean;
   readonly stats = { requests: 0, responses: 0, dropped: 0 };
 
   constructor(options: HbsClientOptions) {
+    this.linkDown = options.linkDown ?? (() => false);
     this.cfg = options.config;
     this.clock = options.clock;
     this.hostname = options.config.node.hostname;
@@ -64,27 +69,32 @@ export class HbsClient {
 
   async start(): Promise<void> {
     const hb = this.cfg.heartbeat;
+    const auth = datagramAuthFor(this.cfg, this.log);
     for (const n of this.networks) {
       const port = n === "mgmt" ? this.cfg.ports.hbsClientMgmt : this.cfg.ports.hbsClientClstr;
-      let sock: Socket;
+      const onMessage = (data: Buffer, rinfo: { address: string }) => this.onRequest(n, data, rinfo.address);
+      let sock: UdpSocket;
       if (hb.mode === "multicast") {
-        // Multicast requests are addressed to the group: listen on the port, join the group on this interface.
-        sock = await bindUdp("0.0.0.0", port, { reuseAddr: true });
+        // Multicast requests are addressed to the group: bind the group address itself (not the wildcard, so
+        // no unicast datagram to this port reaches the socket), join the group on this interface.
+        sock = await bindUdp(hb.multicastGroup, port, { auth, label: `hbsClient pulse ${n}`, reuseAddr: true, onMessage });
         sock.addMembership(hb.multicastGroup, this.address(n));
       } else {
-        sock = await bindUdp(this.address(n), port);
+        sock = await bindUdp(this.address(n), port, { auth, label: `hbsClient pulse ${n}`, onMessage });
       }
-      sock.on("message", (data, rinfo) => this.onRequest(n, data, rinfo.address));
-      sock.on("error", (err) => this.bad.warn(`sock-${n}`, { err: err.message }, "pulse socket error"));
+      sock.onError((err) => this.bad.warn(`sock-${n}`, { err: err.message }, "pulse socket error"));
       this.socks[n] = sock;
     }
     if (hb.clientPmondFlag === "pulses") {
-      this.pmonSock = await bindUdp("127.0.0.1", this.cfg.ports.pmonPulse);
-      this.pmonSock.on("message", (data) => this.onPmondPulse(data));
+      this.pmonSock = await bindUdp(this.cfg.pmon.loopbackAddress, this.cfg.ports.pmonPulse, {
+        auth,
+        label: "hbsClient pmond",
+        onMessage: (data) => this.onPmondPulse(data),
+      });
     }
     this.running = true;
     if (this.cfg.networks.mgmt.controller) {
-      this.readySock = await bindUdp(this.address("mgmt"), 0);
+      this.readySock = await bindUdp(this.address("mgmt"), 0, { auth, label: "hbsClient ready" });
       this.sendReady();
     }
     this.log.info({ networks: this.networks, mode: hb.mode }, "hbsClient started");
@@ -101,6 +111,10 @@ export class HbsClient {
   /** MTC_EVENT_MONITOR_READY to the mtcAgent: it gates the heartbeat soak on it. */
   private sendReady(): void {
     if (!this.running || !this.readySock) return;
+    if (this.linkDown("mgmt")) {
+      this.readyTimer = this.clock.setTimeout(() => this.sendReady(), this.cfg.messaging.readyEventPeriodMs);
+      return;
+    }
     const msg = mtcMessage({
       signature: Signature.event,
       cmd: MtcEvent.MTC_EVENT_MONITOR_READY,
@@ -132,6 +146,7 @@ export class HbsClient {
   }
 
   private onRequest(network: HbsNetwork, data: Buffer, from: string): void {
+    if (this.linkDown(network)) return;
     const d = decodePulse(data);
     if (!d.ok || d.pulse.kind !== "req") {
       this.stats.dropped++;

@@ -3,10 +3,11 @@
  * of **both** controllers on `ports.hbsCmd`; their events arrive on `ports.hbsEvent` and become HeartbeatEvents,
  * attributed to the controller whose address sent them.
  */
-import type { Socket } from "node:dgram";
 import type { HeartbeatControl, HeartbeatEvent, HeartbeatHost } from "../agent/ports.js";
 import { RateLimitedLog } from "../logging/rate-limited.js";
 import type { Clock, Logger } from "../plugin-api/services.js";
+import { type DatagramAuth, PLAIN_DATAGRAMS } from "../transport/datagram-auth.js";
+import type { UdpSocket } from "../transport/udp-socket.js";
 import { decodeHbsEvent, encodeHbsCommand, type HbsCommand } from "./hbs-messages.js";
 import { bindUdp, closeUdp, sendUdp } from "./udp.js";
 
@@ -26,10 +27,12 @@ export interface UdpHeartbeatControlOptions {
   hostname: string;
   clock: Clock;
   logger: Logger;
+  /** The node's DatagramAuth (`datagramAuthFor(config, log)`); plain when absent (tests of the original format). */
+  auth?: DatagramAuth;
 }
 
 export class UdpHeartbeatControl implements HeartbeatControl {
-  private sock?: Socket;
+  private sock?: UdpSocket;
   private readonly listeners = new Set<(e: HeartbeatEvent) => void>();
   private readonly bad: RateLimitedLog;
   private readonly log: Logger;
@@ -42,9 +45,12 @@ export class UdpHeartbeatControl implements HeartbeatControl {
   }
 
   async start(): Promise<void> {
-    this.sock = await bindUdp(this.options.eventAddress, this.options.eventPort);
-    this.sock.on("message", (data, rinfo) => this.onDatagram(data, rinfo.address));
-    this.sock.on("error", (err) => this.bad.warn("sock", { err: err.message }, "event socket error"));
+    this.sock = await bindUdp(this.options.eventAddress, this.options.eventPort, {
+      auth: this.options.auth ?? PLAIN_DATAGRAMS,
+      label: "mtcAgent hbs event",
+      onMessage: (data, rinfo) => this.onDatagram(data, rinfo.address),
+    });
+    this.sock.onError((err) => this.bad.warn("sock", { err: err.message }, "event socket error"));
   }
 
   /** The port events are received on (useful when started with port 0). */
@@ -59,6 +65,11 @@ export class UdpHeartbeatControl implements HeartbeatControl {
 
   private onDatagram(data: Buffer, from: string): void {
     const source = this.options.agents.find((a) => a.address === from)?.hostname;
+    // Heartbeat events come from the hbsAgents only (and daemons on this controller: the event socket's own address).
+    if (source === undefined && from !== this.options.eventAddress) {
+      this.bad.warn(`src-${from}`, { from }, "dropped a heartbeat event from an address that is not an hbsAgent");
+      return;
+    }
     const d = decodeHbsEvent(data, source);
     if (!d.ok) {
       this.bad.warn(`ev-${from}`, { from, reason: d.reason }, "dropped a bad heartbeat event");

@@ -5,13 +5,13 @@
  * alarms[] does) and forwards each real change to that relay when a socket is given. The daemon uses it until
  * the mtcAgent's own AlarmManager is wired in; tests use it without a socket.
  */
-import type { Socket } from "node:dgram";
 import type { ActiveAlarm, AlarmEvent, AlarmManager } from "../alarms/alarm-manager.js";
 import type { Clock } from "../plugin-api/services.js";
+import type { UdpSocket } from "../transport/udp-socket.js";
 import { sendUdp } from "./udp.js";
 
 export interface MtcalarmTarget {
-  sock: Socket;
+  sock: UdpSocket;
   address: string;
   port: number;
   onError: (err: Error) => void;

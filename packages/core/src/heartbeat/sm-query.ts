@@ -4,6 +4,8 @@
  * (no reply), any other reqid gets the binary vault on `sm_client_port` with reqid filled in.
  * Also the client side, used by `metal hbs cluster`.
  */
+
+import { PLAIN_DATAGRAMS } from "../transport/datagram-auth.js";
 import { type ClusterHistory, type ClusterVault, decodeClusterVault, encodeClusterVault, historyInOrder } from "../wire/cluster-vault.js";
 import { bindUdp, closeUdp } from "./udp.js";
 
@@ -44,20 +46,22 @@ export function encodeVaultReply(vault: ClusterVault): Buffer {
  */
 export async function queryCluster(options: { serverPort: number; clientPort: number; timeoutMs?: number; reqid?: number }): Promise<ClusterVault> {
   const reqid = options.reqid ?? 1 + Math.floor(Math.random() * 0xfffe);
-  const sock = await bindUdp("127.0.0.1", options.clientPort);
+  let onVault: (data: Buffer) => void = () => {};
+  // SM's query is loopback and not part of metal: the original format, keyed or not.
+  const sock = await bindUdp("127.0.0.1", options.clientPort, { auth: PLAIN_DATAGRAMS, label: "sm query", onMessage: (data) => onVault(data) });
   try {
     return await new Promise<ClusterVault>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`no cluster vault from the hbsAgent on 127.0.0.1:${options.serverPort} within ${options.timeoutMs ?? 2000} ms`)),
         options.timeoutMs ?? 2000,
       );
-      sock.on("message", (data) => {
+      onVault = (data) => {
         const d = decodeClusterVault(data);
         if (d.ok && d.vault.reqid === reqid) {
           clearTimeout(timer);
           resolve(d.vault);
         }
-      });
+      };
       sock.send(smRequest(reqid), options.serverPort, "127.0.0.1", (err) => {
         if (err) {
           clearTimeout(timer);

@@ -1,3 +1,5 @@
 export * from "./file-store.js";
 export * from "./host.js";
-export type { HostRecord, InventoryStore } from "./store.js";
+export * from "./memory-store.js";
+export * from "./record-schema.js";
+export * from "./store.js";

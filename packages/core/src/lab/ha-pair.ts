@@ -111,7 +111,7 @@ export class HaPair {
       }
       const client = createEtcdClient(storeSchema.parse({ kind: "etcd", endpoints: etcd.endpoints, prefix }));
       try {
-        await new EtcdInventoryStore(client, prefix, () => undefined).importHosts(hosts);
+        await new EtcdInventoryStore(client, prefix).importSnapshot({ hosts, alarms: [] });
       } finally {
         client.close();
       }

@@ -13,28 +13,41 @@ import { HbsClient } from "../heartbeat/hbs-client.js";
 import { createLogger } from "../logging/logger.js";
 import { builtinPersonalities } from "../personality/builtin.js";
 import { DefaultPersonalityRegistry } from "../personality/registry.js";
+import { datagramAuthFor } from "../transport/datagram-auth.js";
+import type { NetworkName } from "../transport/transport.js";
 import { UdpTransport } from "../transport/udp-transport.js";
+import { LinkSwitch, SwitchedTransport } from "./link-switch.js";
 
 export interface LabHostArgs {
   config: unknown;
   speed: number;
   /** Lab time (ms) at which this boot started, for the client's uptime. */
   bootedAt: number;
+  /** Networks cut at boot (a cut cable stays cut over a reboot). */
+  linksDown?: NetworkName[];
 }
+
+/** What the lab tells a running host over IPC. */
+export type LabHostMessage = { type: "links"; down: NetworkName[] };
 
 async function main(args: LabHostArgs): Promise<void> {
   const config = parseConfig(args.config, "lab host config");
   const clock = new ScaledClock(args.speed, args.bootedAt);
   const logger = createLogger({ level: config.logging.level, name: `lab:${config.node.hostname}` });
+  const links = new LinkSwitch();
+  links.set(args.linksDown ?? []);
+  process.on("message", (m: LabHostMessage) => {
+    if (m && m.type === "links" && Array.isArray(m.down)) links.set(m.down);
+  });
   const client = new MtcClient({
     config,
-    transport: new UdpTransport(),
+    transport: new SwitchedTransport(new UdpTransport({ auth: datagramAuthFor(config, logger) }), links),
     clock,
     logger,
     actions: new LabNodeActions(nodePaths(config.root), clock, logger),
     personalities: new DefaultPersonalityRegistry(builtinPersonalities(config.timeouts)),
   });
-  const hbs = new HbsClient({ config, clock: new SystemClock(), logger });
+  const hbs = new HbsClient({ config, clock: new SystemClock(), logger, linkDown: (n) => links.isDown(n) });
   await client.start();
   await hbs.start();
   const quit = () => {

@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,26 +8,31 @@ import Table from "cli-table3";
 import { AgentMessaging } from "../agent/messaging.js";
 import { createAlarmManager, MtcAgent } from "../agent/mtc-agent.js";
 import type { ActiveAlarm } from "../alarms/alarm-manager.js";
-import { ApiServer } from "../api/server.js";
+import { AgentApi } from "../api/agent-api.js";
+import { ClusterSource } from "../api/cluster-source.js";
 import { LAB_BOOT_FILE, LAB_REBOOT_EXIT_CODE } from "../client/lab-node-actions.js";
 import { ScaledClock, SystemClock } from "../clock/system-clock.js";
-import { defaultConfig, type MetalConfigInput } from "../config/index.js";
+import { defaultConfig, type MetalConfig, type MetalConfigInput } from "../config/index.js";
 import { builtinPlugins, createMetalContainer } from "../di/container.js";
 import { Tokens } from "../di/tokens.js";
 import { HbsAgent } from "../heartbeat/hbs-agent.js";
 import { UdpHeartbeatControl } from "../heartbeat/heartbeat-control.js";
 import { FileInventoryStore } from "../inventory/file-store.js";
-import { newHostRecord } from "../inventory/host.js";
+import { DegradeMask, newHostRecord } from "../inventory/host.js";
 import { createLogger } from "../logging/logger.js";
 import type { Logger, TimerHandle } from "../plugin-api/services.js";
-import { FakeBmcFabric } from "../testing/fake-bmc.js";
+import { FakeBmcFabric, type FakeMachine } from "../testing/fake-bmc.js";
+import { datagramAuthFor } from "../transport/datagram-auth.js";
 import { freeUdpPorts } from "../transport/free-ports.js";
+import type { NetworkName } from "../transport/transport.js";
 import { UdpTransport } from "../transport/udp-transport.js";
 import { simHostAddress } from "./lab.js";
 import { labEnvLine, writeLabApiToken } from "./lab-api-token.js";
+import { labConfigOverlay } from "./lab-config.js";
 import { LabLinePrinter } from "./lab-lines.js";
-import type { LabHostArgs } from "./maintenance-host.js";
-import { type LabStep, labHostnames } from "./scenario.js";
+import { type LabMachineControl, MACHINE_ACTION_HANDLERS, type StepVerdict } from "./machine-actions.js";
+import type { LabHostArgs, LabHostMessage } from "./maintenance-host.js";
+import { type LabStep, labHostnames, MACHINE_ACTIONS } from "./scenario.js";
 
 /**
  * `metal lab` with maintenance (issue 4): this process is controller-0's control plane — mtcAgent (FSMs,
@@ -52,6 +58,36 @@ export interface MaintenanceLabOptions {
   settle?: boolean;
   /** Log level of the lab and its hosts (JSON lines on stdout); default error, so --json output stays clean. */
   logLevel?: "warn" | "info" | "debug" | "error";
+  /** --system-type: standard (default), aio-sx or aio-dx (controllers get the worker subfunction). */
+  systemType?: "standard" | "aio-sx" | "aio-dx";
+  /** --mnfa-threshold N and --mnfa-timeout S for the agent. */
+  mnfaThreshold?: number;
+  mnfaTimeoutS?: number;
+  /** --config F: agent and client settings merged under what the lab itself decides (addresses, ports, roots). */
+  config?: MetalConfigInput;
+  /** --controller-uptime S: controller-0's uptime when the agent starts (below dor_mode_detect → DOR); default 1e6. */
+  controllerUptimeS?: number;
+}
+
+/** One raise or clear, as the alarm history of the report shows it. */
+export interface LabAlarmEntry {
+  atS: number;
+  id: string;
+  host: string;
+  severity: string;
+  operation: "set" | "clear";
+  entity?: string;
+  text: string;
+}
+
+/** One `--do` step as it went. */
+export interface LabStepEntry {
+  atS: number;
+  step: string;
+  outcome: "done" | "refused";
+  reason?: string;
+  /** Written with `!`: meant to be refused. */
+  expectRefused: boolean;
 }
 
 export interface LabHostResult {
@@ -74,6 +110,12 @@ export interface LabResult {
   alarms: ActiveAlarm[];
   /** Every state change (the 200.022 log), in lab seconds. */
   history: Array<{ atS: number; host: string; text: string }>;
+  /** Every alarm raise and clear, in lab seconds. */
+  alarmHistory: LabAlarmEntry[];
+  /** Every `--do` step as it went. */
+  steps: LabStepEntry[];
+  /** The steps that were refused, with the reason (also in `steps`). */
+  refused: LabStepEntry[];
   /** Lab second at which every host was first unlocked-enabled-available. */
   readyAtS?: number;
   /** Lab seconds the run lasted. */
@@ -93,15 +135,31 @@ interface Machine {
   state: "up" | "booting" | "off" | "dead";
   bootTimer: TimerHandle | undefined;
   boots: number;
+  linksDown: Set<NetworkName>;
+  bmc: FakeMachine;
 }
 
 const HOST_ENTRY = join(fileURLToPath(new URL(".", import.meta.url)), "maintenance-host.js");
 
+/** The controller-0 daemons of the lab: they go down with controller-0's machine (power-outage) and come back with it. */
+interface ControlPlane {
+  agent: MtcAgent;
+  api: AgentApi;
+  messaging: AgentMessaging;
+  hbsAgent: HbsAgent;
+  control: UdpHeartbeatControl;
+}
+
 export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabResult> {
   const base = mkdtempSync(join(tmpdir(), "metal-lab-"));
+  // The lab runs keyed, as a cluster should: every datagram between its daemons is authenticated.
+  const clusterKeyFile = join(base, "cluster.key");
+  writeFileSync(clusterKeyFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+  const security = { clusterKeyFile };
   const clock = new ScaledClock(o.speed);
   const bootMs = (o.bootS ?? 30) * 1000;
   const log: Logger = createLogger({ level: o.logLevel ?? "error", name: "lab" });
+  const systemType = o.systemType ?? (o.config?.system?.type as MaintenanceLabOptions["systemType"]) ?? "standard";
   // Every port the lab's daemons use, free on this machine (other tests run alongside).
   const PORT_NAMES = [
     "agentMgmt",
@@ -124,43 +182,64 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   const { hbsCmd, hbsEvent } = ports;
   const controllerIp = "127.0.0.1";
   const heartbeat = { mode: "unicast" as const, clientPmondFlag: "always" as const, agents: [{ hostname: "controller-0", address: controllerIp }] };
+  // --config F first, then the lab's options, then what the lab itself must decide (roots, addresses, ports).
+  const overlay = (lab: MetalConfigInput): MetalConfigInput =>
+    labConfigOverlay(o.config ?? {}, {
+      system: { type: systemType },
+      ...(o.mnfaThreshold !== undefined ? { mnfa: { threshold: o.mnfaThreshold } } : {}),
+      ...(o.mnfaTimeoutS !== undefined ? { timeouts: { mnfa: o.mnfaTimeoutS } } : {}),
+      ...lab,
+    });
 
   // --- the machines ------------------------------------------------------------------------------
   const names = labHostnames({ controllers: Math.max(1, o.controllers), storage: o.storage, workers: o.workers });
+  const aio = systemType !== "standard";
+  const subfunctionsOf = (p: Machine["personality"]) => (aio && p === "controller" ? ["controller", "worker"] : [p]);
+  const fabric = new FakeBmcFabric();
   const machines: Machine[] = names.map((n, i) => {
     const ip = simHostAddress(i);
     const last = ip
       .split(".")
       .slice(-2)
       .map((x) => Number(x).toString(16).padStart(2, "0"));
+    const bmcAddress = `10.254.0.${i + 1}`;
     return {
       ...n,
       ip,
       mac: `52:54:00:4c:${last.join(":")}`,
-      bmcAddress: `10.254.0.${i + 1}`,
+      bmcAddress,
       root: join(base, n.hostname),
       proc: undefined,
       state: "off",
       bootTimer: undefined,
       boots: 0,
+      linksDown: new Set<NetworkName>(),
+      bmc: fabric.machine(bmcAddress),
     };
   });
   const byName = new Map(machines.map((m) => [m.hostname, m]));
+  const self = machines[0] as Machine;
   let stopping = false;
+  let cp: ControlPlane | undefined;
+  let outage = false;
 
-  const hostConfig = (m: Machine): MetalConfigInput => ({
-    root: m.root,
-    node: { hostname: m.hostname, subfunctions: [m.personality], mac: m.mac },
-    networks: { mgmt: { address: m.ip, controller: controllerIp } },
-    ports,
-    heartbeat,
-    messaging: { nodeActions: "lab", firstMtcAliveMs: 1000 },
-    logging: { level: o.logLevel ?? "error" },
-  });
+  const hostConfig = (m: Machine): MetalConfigInput =>
+    overlay({
+      root: m.root,
+      node: { hostname: m.hostname, subfunctions: subfunctionsOf(m.personality) as ["controller"], mac: m.mac },
+      networks: { mgmt: { address: m.ip, controller: controllerIp } },
+      ports,
+      heartbeat,
+      messaging: { ...(o.config?.messaging ?? {}), nodeActions: "lab", firstMtcAliveMs: 1000 },
+      logging: { level: o.logLevel ?? "error" },
+      security,
+    });
 
   const spawnHost = (m: Machine) => {
     if (stopping) return;
     const bootedAt = clock.now();
+    // A boot starts with an empty /var/run (a tmpfs): nothing volatile survives a reset, a power-off or a crash.
+    rmSync(join(m.root, "var/run"), { recursive: true, force: true });
     mkdirSync(join(m.root, "lab"), { recursive: true });
     mkdirSync(join(m.root, "etc/platform"), { recursive: true });
     mkdirSync(join(m.root, "var/run"), { recursive: true });
@@ -169,8 +248,12 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     writeFileSync(join(m.root, "var/run/.config_pass"), "");
     // goenabled.service has run at boot: the main goenabled tests may run (no scripts installed → pass).
     writeFileSync(join(m.root, "var/run/.goenabled"), "");
+    if (subfunctionsOf(m.personality).includes("worker")) {
+      writeFileSync(join(m.root, "var/run/.worker_config_complete"), "");
+      writeFileSync(join(m.root, "var/run/.goenabled_subf"), "");
+    }
     writeFileSync(join(m.root, LAB_BOOT_FILE), String(bootedAt));
-    const args: LabHostArgs = { config: hostConfig(m), speed: o.speed, bootedAt };
+    const args: LabHostArgs = { config: hostConfig(m), speed: o.speed, bootedAt, linksDown: [...m.linksDown] };
     const proc = fork(HOST_ENTRY, ["--lab-host", JSON.stringify(args)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
     m.proc = proc;
     m.state = "up";
@@ -183,6 +266,11 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       if (code === LAB_REBOOT_EXIT_CODE) boot(m);
       else m.state = "dead";
     });
+    // controller-0 is back from a power outage: its control plane starts with it (low uptime: dead office recovery).
+    if (m === self && outage) {
+      outage = false;
+      void startControlPlane(0).catch((err: unknown) => log.error({ err: (err as Error).message }, "lab: the control plane did not come back"));
+    }
   };
   const boot = (m: Machine) => {
     clock.clearTimeout(m.bootTimer);
@@ -198,11 +286,9 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   };
 
   // Each machine has a fake BMC; power actions act on the simulated machine.
-  const fabric = new FakeBmcFabric();
   for (const m of machines) {
-    const bmc = fabric.machine(m.bmcAddress);
-    bmc.power = "on";
-    bmc.onPower = (state, action) => {
+    m.bmc.power = "on";
+    m.bmc.onPower = (state, action) => {
       if (state === "off") halt(m, "off");
       else if (action === "reset" || action === "cycle" || m.state === "off" || m.state === "dead") {
         halt(m, "off");
@@ -213,67 +299,121 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   const secretFile = join(base, "bmc-password");
   writeFileSync(secretFile, "fake-password");
   chmodSync(secretFile, 0o600);
+  // /etc/platform/simplex on the controller: the system has never had a second controller configured (reference §5),
+  // so locks are not made persistent (LOCK_PERSIST).
+  if (systemType === "aio-sx" || o.controllers < 2) {
+    mkdirSync(join(self.root, "etc/platform"), { recursive: true });
+    writeFileSync(join(self.root, "etc/platform/simplex"), "");
+  }
 
   // --- the control plane (controller-0) --------------------------------------------------------------
   const stateDir = join(base, "controller-0-agent");
-  const config = defaultConfig({
-    root: join(base, "controller-0"),
-    node: { hostname: "controller-0", subfunctions: ["controller"] },
-    networks: { mgmt: { address: controllerIp, controller: controllerIp } },
-    ports,
-    heartbeat,
-    // One scheduler pass every 50 ms of real time, whatever the speed.
-    // (capped at the schema's 1 s: above speed 20 a pass runs more often than every 50 ms of real time)
-    maintenance: { tickMs: Math.min(1000, Math.max(1, Math.round(50 * o.speed))), stateDir },
-    api: { address: "127.0.0.1", port: o.apiPort ?? 0 },
-    plugins: { discover: false },
-  });
+  const config: MetalConfig = defaultConfig(
+    overlay({
+      root: self.root,
+      node: { hostname: "controller-0", subfunctions: subfunctionsOf("controller") as ["controller"] },
+      networks: { mgmt: { address: controllerIp, controller: controllerIp } },
+      ports,
+      heartbeat,
+      // One scheduler pass every 50 ms of real time, whatever the speed.
+      // (capped at the schema's 1 s: above speed 20 a pass runs more often than every 50 ms of real time)
+      maintenance: { ...(o.config?.maintenance ?? {}), tickMs: Math.min(1000, Math.max(1, Math.round(50 * o.speed))), stateDir },
+      api: { address: "127.0.0.1", port: o.apiPort ?? 0 },
+      plugins: { discover: false },
+      security,
+    }),
+  );
   const container = await createMetalContainer({ config, clock, logger: log, plugins: builtinPlugins(fabric), fakeBmc: fabric });
   const alarms = createAlarmManager(config, clock, log);
   const history: LabResult["history"] = [];
+  const alarmHistory: LabAlarmEntry[] = [];
   const started = clock.now();
+  const labS = (at: number) => Math.round((at - started) / 100) / 10;
   alarms.onRecord((r) => {
-    if (r.id === "200.022") history.push({ atS: Math.round((r.at - started) / 100) / 10, host: r.hostname, text: r.text });
+    if (r.id === "200.022") history.push({ atS: labS(r.at), host: r.hostname, text: r.text });
+    if (r.operation === "set" || r.operation === "clear")
+      alarmHistory.push({
+        atS: labS(r.at),
+        id: r.id,
+        host: r.hostname,
+        severity: r.severity,
+        operation: r.operation,
+        ...(r.entity ? { entity: r.entity } : {}),
+        text: r.text,
+      });
   });
-  const messaging = new AgentMessaging({ config, transport: new UdpTransport(), clock, logger: log, alarms });
-  await messaging.start();
-  const hbsAgent = new HbsAgent({ config, clock: new SystemClock(), logger: log, alarms });
-  await hbsAgent.start();
-  const control = new UdpHeartbeatControl({
-    agents: heartbeat.agents,
-    cmdPort: hbsCmd,
-    eventAddress: controllerIp,
-    eventPort: hbsEvent,
-    hostname: "controller-0",
-    clock: new SystemClock(),
-    logger: log,
-  });
-  await control.start();
+  const store = new FileInventoryStore({ stateDir, log });
+  let apiPort = o.apiPort ?? 0;
+  // A token of its own (0600), so the operator can drive the lab: `export METAL_URL=... METAL_TOKEN_FILE=...`.
+  const apiToken = writeLabApiToken(base);
+
+  /** Start controller-0's daemons; `uptimeS` is the controller's uptime the agent sees (DOR below dor_mode_detect). */
+  async function startControlPlane(uptimeS: number): Promise<ControlPlane> {
+    const auth = datagramAuthFor(config, log);
+    const messaging = new AgentMessaging({ config, transport: new UdpTransport({ auth }), clock, logger: log, alarms });
+    await messaging.start();
+    const hbsAgent = new HbsAgent({ config, clock: new SystemClock(), logger: log, alarms });
+    await hbsAgent.start();
+    const control = new UdpHeartbeatControl({
+      agents: heartbeat.agents,
+      cmdPort: hbsCmd,
+      eventAddress: controllerIp,
+      eventPort: hbsEvent,
+      hostname: "controller-0",
+      clock: new SystemClock(),
+      logger: log,
+      auth,
+    });
+    await control.start();
+    const agent = new MtcAgent({
+      config,
+      clock,
+      log,
+      messaging,
+      heartbeat: control,
+      alarms,
+      directory: messaging,
+      store,
+      bmcRegistry: container.resolve(Tokens.BmcRegistry),
+      controllerUptimeS: uptimeS,
+    });
+    await agent.start();
+    const api = new AgentApi({ agent, log, address: "127.0.0.1", port: apiPort, token: apiToken.token, cluster: ClusterSource.sm(ports) });
+    apiPort = (await api.start()).port;
+    cp = { agent, api, messaging, hbsAgent, control };
+    return cp;
+  }
+  async function stopControlPlane(): Promise<void> {
+    const c = cp;
+    cp = undefined;
+    if (!c) return;
+    lastHosts = c.agent.hosts();
+    await c.api.stop();
+    await c.agent.stop();
+    await c.control.stop();
+    await c.hbsAgent.stop();
+    await c.messaging.stop();
+  }
 
   // controller-0 is the provisioned, running controller this agent lives on; the others are added unlocked.
-  const store = new FileInventoryStore(join(stateDir, "hosts"));
-  const self = machines[0] as Machine;
-  const selfRec = newHostRecord({ hostname: self.hostname, personality: "controller", mgmtIp: self.ip, mgmtMac: self.mac, administrative: "unlocked" });
+  const selfRec = newHostRecord({
+    hostname: self.hostname,
+    personality: "controller",
+    subfunctions: subfunctionsOf("controller"),
+    mgmtIp: self.ip,
+    mgmtMac: self.mac,
+    administrative: "unlocked",
+  });
   Object.assign(selfRec, { operational: "enabled", availability: "available", action: "none" });
   await store.save(selfRec);
-  const agent = new MtcAgent({
-    config,
-    clock,
-    log,
-    messaging,
-    heartbeat: control,
-    alarms,
-    directory: messaging,
-    store,
-    bmcRegistry: container.resolve(Tokens.BmcRegistry),
-    controllerUptimeS: 1_000_000,
-  });
   for (const m of machines) spawnHost(m);
-  await agent.start();
+  let lastHosts: ReturnType<MtcAgent["hosts"]> = [];
+  const first = await startControlPlane(o.controllerUptimeS ?? 1_000_000);
   for (const m of machines.slice(1)) {
-    const r = agent.addHost({
+    const r = first.agent.addHost({
       hostname: m.hostname,
       personality: m.personality,
+      subfunctions: subfunctionsOf(m.personality),
       mgmtIp: m.ip,
       mgmtMac: m.mac,
       administrative: "unlocked",
@@ -281,11 +421,8 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     });
     if (!r.ok) throw new Error(`lab: ${r.reason}`);
   }
-  // A token of its own (0600), so the operator can drive the lab: `export METAL_URL=... METAL_TOKEN_FILE=...`.
-  const apiToken = writeLabApiToken(base);
-  const api = new ApiServer({ agent, log, address: "127.0.0.1", port: o.apiPort ?? 0, token: apiToken.token });
-  const bound = await api.start();
-  const apiUrl = `http://127.0.0.1:${bound.port}`;
+  const hostsNow = () => cp?.agent.hosts() ?? lastHosts;
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
   const envLine = labEnvLine(apiUrl, apiToken.file);
   const tty = "isTTY" in o.out && Boolean((o.out as NodeJS.WriteStream).isTTY);
   // Not on a terminal: one line per state change and alarm instead of the table; with --json the line goes to
@@ -296,33 +433,87 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   alarms.onRecord((r) => lines?.alarm(r));
 
   // --- the scenario ------------------------------------------------------------------------------
+  const control: LabMachineControl = {
+    machine: (name) => byName.get(name),
+    provisioned: ["mgmt"],
+    kill: (m) => halt(m as Machine, "dead"),
+    revive: (m) => boot(m as Machine),
+    pushLinks: (m) => {
+      const msg: LabHostMessage = { type: "links", down: [...m.linksDown] };
+      (m as Machine).proc?.send(msg, (err: Error | null) => {
+        if (err) log.warn({ host: m.hostname, err: err.message }, "lab: cannot reach the host process");
+      });
+    },
+    powerOutage: (outageS) => {
+      if (outage || !cp) return { ok: false, reason: "the power is already out" };
+      outage = true;
+      for (const m of machines) {
+        m.bmc.power = "off";
+        halt(m, "off");
+      }
+      void stopControlPlane().catch((err: unknown) => log.error({ err: (err as Error).message }, "lab: control plane stop failed"));
+      // Power returns: every machine powers on (restore policy: always on) and boots; controller-0's daemons
+      // start when its machine is up.
+      clock.setTimeout(() => {
+        for (const m of machines) {
+          m.bmc.power = "on";
+          boot(m);
+        }
+      }, outageS * 1000);
+      return { ok: true };
+    },
+  };
+  const steps: LabStepEntry[] = [];
   let pending = o.steps.length;
   const apply = (step: LabStep) => {
     pending--;
-    const m = byName.get(step.host);
-    if (!m) {
-      log.error({ host: step.host }, "lab --do: no such host");
-      return;
-    }
-    if (step.action === "kill") halt(m, "dead");
-    else if (step.action === "revive") {
-      if (m.state === "dead" || m.state === "off") boot(m);
+    let verdict: StepVerdict;
+    if ((MACHINE_ACTIONS as readonly string[]).includes(step.action)) {
+      verdict = MACHINE_ACTION_HANDLERS[step.action as (typeof MACHINE_ACTIONS)[number]](control, step);
+    } else if (!cp) {
+      verdict = { ok: false, reason: "the control plane is down (power outage)" };
     } else {
-      const r = agent.action(step.host, step.action);
-      if (!r.ok) log.warn({ host: step.host, action: step.action, reason: r.reason }, "lab --do: action refused");
+      const r = cp.agent.action(step.host, step.action);
+      verdict = r.ok ? { ok: true } : { ok: false, reason: r.reason };
     }
+    const entry: LabStepEntry = {
+      atS: labS(clock.now()),
+      step: step.text,
+      outcome: verdict.ok ? "done" : "refused",
+      ...(verdict.ok ? {} : { reason: verdict.reason }),
+      expectRefused: step.expectRefused,
+    };
+    steps.push(entry);
+    if (!verdict.ok && !step.expectRefused) log.warn({ step: step.text, reason: verdict.reason }, "lab --do: step refused");
   };
   for (const step of o.steps) if (!step.afterReady) clock.setTimeout(() => apply(step), step.atS * 1000);
   let readyAt: number | undefined;
   const allEnabled = () =>
-    agent.hosts().every((h) => h.administrative === "unlocked" && h.operational === "enabled" && h.availability === "available" && h.action === "none");
-  const settled = () => agent.hosts().every((h) => h.action === "none" && h.availability !== "failed" && !h.handler) && machines.every((m) => m.state === "up");
+    cp !== undefined &&
+    hostsNow().every((h) => h.administrative === "unlocked" && h.operational === "enabled" && h.availability === "available" && h.action === "none");
+  // Settled: nothing in progress — no action or handler, nothing failed, no machine booting, no heartbeat fault still
+  // being worked (degraded by heartbeat, held by MNFA), the control plane up.
+  const HEARTBEAT_DEGRADE = DegradeMask.HeartbeatMgmt | DegradeMask.HeartbeatClstr;
+  const settled = () =>
+    cp !== undefined &&
+    !outage &&
+    !cp.agent.mnfa.active &&
+    hostsNow().every(
+      (h) =>
+        h.action === "none" &&
+        h.availability !== "failed" &&
+        !h.handler &&
+        !(h.degradeMask & HEARTBEAT_DEGRADE) &&
+        // a machine that is up is seen again (a locked host back from a power-on is online, not offline)
+        !(h.availability === "offline" && byName.get(h.hostname)?.state === "up" && !byName.get(h.hostname)?.linksDown.has("mgmt")),
+    ) &&
+    machines.every((m) => m.state === "up");
   let settledSince: number | undefined;
   let finish: (() => void) | undefined;
   // Watch in real time: the first moment every host is in service starts the ready+T steps; with
   // --settle, the lab ends once every step ran and the hosts stayed settled for a while.
   const watcher = setInterval(() => {
-    lines?.hosts(agent.hosts());
+    lines?.hosts(hostsNow());
     if (readyAt === undefined && allEnabled()) {
       readyAt = clock.now();
       for (const step of o.steps) if (step.afterReady) clock.setTimeout(() => apply(step), step.atS * 1000);
@@ -334,7 +525,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   }, 100);
 
   const results = (): LabHostResult[] =>
-    agent.hosts().map((h) => ({
+    hostsNow().map((h) => ({
       hostname: h.hostname,
       address: byName.get(h.hostname)?.ip ?? "",
       administrative: h.administrative,
@@ -350,7 +541,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     if (o.json || !tty) return;
     const t = new Table({ head: ["host", "administrative", "operational", "availability", "action", "task", "machine"], style: { head: [], border: [] } });
     for (const r of results()) t.push([r.hostname, r.administrative, r.operational, r.availability, r.action, r.task, r.machine]);
-    const header = `metal lab: ${machines.length} hosts, speed x${o.speed}, lab time ${((clock.now() - started) / 1000).toFixed(0)} s, ${alarms.active().length} alarms`;
+    const header = `metal lab: ${machines.length} hosts, speed x${o.speed}, lab time ${((clock.now() - started) / 1000).toFixed(0)} s${cp ? "" : " (control plane down: power outage)"}, ${alarms.active().length} alarms`;
     o.out.write(`\x1b[H\x1b[2J${envLine}\n${header}\n${t.toString()}\n`);
   };
   const drawTimer = setInterval(draw, 500);
@@ -369,23 +560,25 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   });
   clearInterval(drawTimer);
 
-  lines?.hosts(agent.hosts());
+  lines?.hosts(hostsNow());
   const hosts = results();
+  // A refused step fails the run unless it was written to be refused; a `!` step that went through fails it too.
+  const refused = steps.filter((e) => e.outcome === "refused");
+  const surprising = steps.filter((e) => (e.outcome === "refused") !== e.expectRefused);
   const result: LabResult = {
-    ok: hosts.every((h) => h.action === "none" && h.availability !== "failed"),
+    ok: hosts.every((h) => h.action === "none" && h.availability !== "failed") && surprising.length === 0,
     hosts,
     alarms: [...alarms.active()],
     history,
-    ...(readyAt !== undefined ? { readyAtS: Math.round((readyAt - started) / 100) / 10 } : {}),
-    elapsedS: Math.round((clock.now() - started) / 100) / 10,
+    alarmHistory,
+    steps,
+    refused,
+    ...(readyAt !== undefined ? { readyAtS: labS(readyAt) } : {}),
+    elapsedS: labS(clock.now()),
     api: { url: apiUrl, tokenFile: apiToken.file },
   };
   stopping = true;
-  await api.stop();
-  await agent.stop();
-  await control.stop();
-  await hbsAgent.stop();
-  await messaging.stop();
+  await stopControlPlane();
   for (const m of machines) halt(m, "off");
   if (!o.keep) rmSync(base, { recursive: true, force: true });
   if (o.json) o.out.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -393,7 +586,9 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     const t = new Table({ head: ["host", "administrative", "operational", "availability", "task"], style: { head: [], border: [] } });
     for (const r of hosts) t.push([r.hostname, r.administrative, r.operational, r.availability, r.task]);
     o.out.write(
-      `metal lab: final host states\n${t.toString()}\n${result.alarms.map((a) => `alarm ${a.id} ${a.hostname} ${a.severity}: ${a.text}`).join("\n")}\n`,
+      `metal lab: final host states\n${t.toString()}\n${result.alarms.map((a) => `alarm ${a.id} ${a.hostname} ${a.severity}: ${a.text}`).join("\n")}\n${refused
+        .map((e) => `refused at ${e.atS} s${e.expectRefused ? " (as expected)" : ""}: ${e.step}: ${e.reason}`)
+        .join("\n")}\n`,
     );
   }
   return result;

@@ -78,8 +78,20 @@ export interface BootDeviceControl {
 export interface InfoQuery {
   get(): Promise<BmcInfo>;
 }
+/** A sensor resource that did not answer while others did (e.g. Redfish Chassis Thermal answering 500). */
+export interface SensorReadFailure {
+  /** The resource, e.g. "/redfish/v1/Chassis/1/Thermal". */
+  resource: string;
+  code: BmcErrorCode;
+  message: string;
+}
+
+/** The readings that answered; `failed` names the resources that did not (absent when all answered). */
+export type SensorReadings = SensorReading[] & { readonly failed?: readonly SensorReadFailure[] };
+
 export interface SensorQuery {
-  read(): Promise<SensorReading[]>;
+  /** Every reading that answered; throws a BmcError only when no sensor resource answered. */
+  read(): Promise<SensorReadings>;
 }
 export interface VirtualMediaControl {
   insert(imageUrl: string): Promise<void>;

@@ -80,6 +80,9 @@ class FakeBmcDriver implements BmcDriver {
     set: async (action: PowerAction): Promise<void> => {
       const m = await this.access();
       m.actions.push(action);
+      // A reset or a power cycle of a machine that is off does nothing (IPMI chassis control; a real BMC does not
+      // boot a powered-off server on a reset): the machine stays off.
+      if ((action === "reset" || action === "cycle" || action === "graceful-restart") && m.power === "off") return;
       const next: PowerState = action === "off" || action === "graceful-off" ? "off" : "on";
       m.power = next;
       m.onPower?.(next, action);

@@ -4,12 +4,14 @@ import type { NetworkName } from "./transport.js";
 
 /**
  * Where the mtcAgent listens on a network: the controller's address there, else this node's own, else the
- * first IPv4 address of the network's configured interface.
+ * first IPv4 address of the network's configured interface. With nothing configured (`networks.mgmt: {}`)
+ * the mgmt inbox listens on loopback (127.0.0.1), never on the wildcard: a socket binds only an address the
+ * config names, so nothing off this machine reaches an unconfigured agent.
  */
 export function agentAddress(config: MetalConfig, network: NetworkName): string | undefined {
   const n = config.networks[network];
   if (!n) return undefined;
-  return n.controller ?? n.address ?? interfaceAddress(n.interface) ?? (network === "mgmt" ? "0.0.0.0" : undefined);
+  return n.controller ?? n.address ?? interfaceAddress(n.interface) ?? (network === "mgmt" ? "127.0.0.1" : undefined);
 }
 
 /** The first IPv4 address of an interface (the interface config of the reference), if it has one. */

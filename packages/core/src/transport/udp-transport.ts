@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
+import { type DatagramAuth, PLAIN_DATAGRAMS } from "./datagram-auth.js";
 import type { Datagram, Endpoint, NetworkName, Transport } from "./transport.js";
 
 export interface UdpTransportOptions {
@@ -7,6 +8,11 @@ export interface UdpTransportOptions {
   recvBufferSize?: number;
   /** Deliver at most this many datagrams per batch (MAX_RX_MSG_BATCH=50 in the reference is per select pass). */
   maxBatch?: number;
+  /**
+   * Sealing and opening of every datagram (transport/datagram-auth.ts). Daemons pass `datagramAuthFor(config, log)`;
+   * the default is plain, the original wire format (tests and benches that speak it on purpose).
+   */
+  auth?: DatagramAuth;
 }
 
 /**
@@ -65,7 +71,12 @@ class UdpEndpoint implements Endpoint {
           }
         }
         this.port = this.socket.address().port;
-        this.socket.on("message", (data, rinfo) => this.enqueue(data, rinfo.address, rinfo.port));
+        const auth = this.options.auth ?? PLAIN_DATAGRAMS;
+        const label = `${this.network} ${this.address}`;
+        this.socket.on("message", (data, rinfo) => {
+          const plain = auth.open(data, rinfo.address, label);
+          if (plain) this.enqueue(plain, rinfo.address, rinfo.port);
+        });
         resolve();
       });
     });
@@ -94,7 +105,7 @@ class UdpEndpoint implements Endpoint {
   send(data: Buffer, address: string, port: number): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`${this.network} endpoint ${this.address} is closed`));
     return new Promise((resolve, reject) => {
-      this.socket.send(data, port, address, (err) => (err ? reject(err) : resolve()));
+      this.socket.send((this.options.auth ?? PLAIN_DATAGRAMS).seal(data), port, address, (err) => (err ? reject(err) : resolve()));
     });
   }
 

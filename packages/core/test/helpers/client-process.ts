@@ -9,6 +9,7 @@ import type { HostMessage } from "../../src/agent/ports.js";
 import { SystemClock } from "../../src/clock/system-clock.js";
 import { defaultConfig, type MetalConfigInput } from "../../src/config/index.js";
 import { nodePaths } from "../../src/config/paths.js";
+import { datagramAuthFor } from "../../src/transport/datagram-auth.js";
 import type { Transport } from "../../src/transport/transport.js";
 import { UdpTransport } from "../../src/transport/udp-transport.js";
 import { captureLogger } from "./capture-logger.js";
@@ -46,6 +47,9 @@ export interface PairOptions {
   clientPxebootController?: string;
   /** The agent's transport (default: UDP); tests wrap it to cut a network. */
   transport?: Transport;
+  /** Run both sides keyed (security.clusterKeyFile); `clientKeyFile` gives the client another file (rotation). */
+  clusterKeyFile?: string;
+  clientKeyFile?: string;
   /** Prepare the root before the client starts. */
   prepare?: (paths: ReturnType<typeof nodePaths>) => void;
 }
@@ -71,6 +75,7 @@ export async function startPair(t: ExecutionContext, o: PairOptions): Promise<Re
     ...shared,
     networks: { mgmt: { controller: "127.0.0.1" }, clusterHost: { controller: "127.0.0.1" }, pxeboot: { controller: "127.0.0.1" } },
     messaging: { agentClstrPort: agentClstr, ...o.agentMessaging },
+    ...(o.clusterKeyFile ? { security: { clusterKeyFile: o.clusterKeyFile } } : {}),
   });
   let clientConfig: MetalConfigInput = {
     ...shared,
@@ -84,6 +89,7 @@ export async function startPair(t: ExecutionContext, o: PairOptions): Promise<Re
     messaging: { agentClstrPort: agentClstr, mtcAlivePeriodMs: 500, firstMtcAliveMs: 100, nodeActions: "lab" },
     timeouts: { goenabled: 20, hostServices: 20 },
     logging: { level: "debug" },
+    ...(o.clientKeyFile || o.clusterKeyFile ? { security: { clusterKeyFile: o.clientKeyFile ?? o.clusterKeyFile } } : {}),
   };
   if (o.client) clientConfig = o.client(clientConfig);
   const cfgFile = join(root, "client.json");
@@ -91,7 +97,13 @@ export async function startPair(t: ExecutionContext, o: PairOptions): Promise<Re
 
   const { logger, lines } = captureLogger();
   const alarms = new MemoryAlarms();
-  const agent = new AgentMessaging({ config: agentConfig, transport: o.transport ?? new UdpTransport(), clock: new SystemClock(), logger, alarms });
+  const agent = new AgentMessaging({
+    config: agentConfig,
+    transport: o.transport ?? new UdpTransport({ auth: datagramAuthFor(agentConfig, logger) }),
+    clock: new SystemClock(),
+    logger,
+    alarms,
+  });
   await agent.start();
   agent.setHost({ hostname, mgmtIp: o.hostIp, mgmtMac: mac });
   const messages: HostMessage[] = [];

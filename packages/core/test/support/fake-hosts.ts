@@ -148,8 +148,8 @@ export class FakeFabric implements HostMessaging, HeartbeatControl {
   }
 
   /** An event from one of the host's daemons (hwmon, collectd), as the agent inbox would deliver it. */
-  emitEvent(hostname: string, code: number, service = "hwmond"): void {
-    this.emit({ kind: "event", hostname, code, service, payload: {} });
+  emitEvent(hostname: string, code: number, service = "hwmond", payload: Record<string, unknown> = {}): void {
+    this.emit({ kind: "event", hostname, code, service, payload });
   }
 
   // --- the simulated hosts ------------------------------------------------------------------------
@@ -186,7 +186,7 @@ export class FakeFabric implements HostMessaging, HeartbeatControl {
     });
   }
 
-  private emit(m: HostMessage): void {
+  emit(m: HostMessage): void {
     for (const l of this.msgListeners) l(m);
   }
 

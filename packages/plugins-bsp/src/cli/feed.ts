@@ -1,6 +1,7 @@
 import { CliError } from "@metal/core/cli/errors";
 import type { Command } from "commander";
 import { FeedError, syncFeed } from "../feed/layout.js";
+import { renderKickstart } from "../kickstart/render.js";
 
 /** `metal bsp feed --from DIR --out DIR --sw-version V [--json]` */
 export function feedCommand(bsp: Command): void {
@@ -15,7 +16,8 @@ export function feedCommand(bsp: Command): void {
       if (!/^\d{1,4}\.\d{1,4}(\.\d{1,4})?$/.test(opts.swVersion)) throw new CliError(`--sw-version must look like 24.09 (got '${opts.swVersion}')`);
       let result: ReturnType<typeof syncFeed>;
       try {
-        result = syncFeed(opts.from, opts.out, opts.swVersion);
+        // A staging directory without its own kickstart gets the release's unified one.
+        result = syncFeed(opts.from, opts.out, opts.swVersion, { kickstart: renderKickstart({ swVersion: opts.swVersion }) });
       } catch (err) {
         if (err instanceof FeedError) throw new CliError(err.message);
         throw err;
@@ -23,7 +25,7 @@ export function feedCommand(bsp: Command): void {
       if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
         process.stdout.write(
-          `copied ${result.copied.length}, unchanged ${result.unchanged.length}; install uuid ${result.installUuid}${result.installUuidCreated ? " (new)" : ""}\n`,
+          `copied ${result.copied.length}, linked ${result.linked.length}, unchanged ${result.unchanged.length}; install uuid ${result.installUuid}${result.installUuidCreated ? " (new)" : ""}\n`,
         );
       }
     });

@@ -2,9 +2,16 @@ import type { HostList } from "../hosts/host-list.js";
 
 /**
  * The dnsmasq config for the pxeboot network: TFTP from the tree `metal bsp pxeboot` wrote, one DHCP host
- * entry per MAC, and the boot file chosen by the client's architecture (DHCP option 93): BIOS clients get
- * pxelinux.0, x86-64 UEFI clients (arch 7 and 9) get grubx64.efi, which reads pxelinux.cfg/grub.cfg.
+ * entry per MAC, and the boot file chosen by the client's architecture (DHCP option 93, RFC 4578) as the
+ * platform's dnsmasq does: EFI clients (2, 6, 7, 8, 9, 11) get the shim EFI/BOOT/bootx64.efi, whose GRUB
+ * reads EFI/BOOT/grub.cfg (the feed links it to pxelinux.cfg/grub.cfg); BIOS clients (0, 1, 3, 4, 5) and
+ * clients that send no option 93 get pxelinux.0.
  */
+export const EFI_CLIENT_ARCHES = [2, 6, 7, 8, 9, 11] as const;
+export const BIOS_CLIENT_ARCHES = [0, 1, 3, 4, 5] as const;
+export const UEFI_BOOT_FILE = "EFI/BOOT/bootx64.efi";
+export const BIOS_BOOT_FILE = "pxelinux.0";
+
 export interface DnsmasqOptions {
   /** Override the host list's tftpRoot (tests point it at a temporary tree). */
   tftpRoot?: string;
@@ -31,11 +38,11 @@ export function dnsmasqConfig(list: HostList, options: DnsmasqOptions = {}): str
   }
   lines.push(
     "",
-    "# Boot file by client architecture (option 93): 7 and 9 are x86-64 UEFI.",
-    "dhcp-match=set:efi-x86_64,option:client-arch,7",
-    "dhcp-match=set:efi-x86_64,option:client-arch,9",
-    `dhcp-boot=tag:efi-x86_64,${options.uefiBootFile ?? "grubx64.efi"}`,
-    `dhcp-boot=tag:!efi-x86_64,${options.biosBootFile ?? "pxelinux.0"}`,
+    "# Boot file by client architecture (option 93): the EFI shim for EFI clients, pxelinux for BIOS.",
+    ...EFI_CLIENT_ARCHES.map((a) => `dhcp-match=set:efi,option:client-arch,${a}`),
+    ...BIOS_CLIENT_ARCHES.map((a) => `dhcp-match=set:bios,option:client-arch,${a}`),
+    `dhcp-boot=tag:efi,${options.uefiBootFile ?? UEFI_BOOT_FILE}`,
+    `dhcp-boot=tag:!efi,${options.biosBootFile ?? BIOS_BOOT_FILE}`,
     "",
     "# One entry per configured host: MAC, name, and its fixed address when it has one.",
   );

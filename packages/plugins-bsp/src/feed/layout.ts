@@ -1,5 +1,18 @@
 import { createHash, randomUUID } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 
 /**
@@ -10,6 +23,12 @@ import { basename, dirname, join, relative } from "node:path";
  * A file is copied only when its content differs.
  */
 export const EFI_FILES = ["bootx64.efi", "grubx64.efi", "mmx64.efi", "LockDown.efi", "LockDown.efi.sig", "grub.cfg.sig"] as const;
+
+/**
+ * The shim's GRUB (EFI/BOOT/bootx64.efi → grubx64.efi) reads grub.cfg beside itself; the original links it
+ * to the pxeboot menu (reference B.7 step 11): `EFI/BOOT/grub.cfg → ../../pxelinux.cfg/grub.cfg`.
+ */
+export const EFI_GRUB_CFG_LINK = { path: "pxeboot/EFI/BOOT/grub.cfg", target: "../../pxelinux.cfg/grub.cfg" } as const;
 
 export class FeedError extends Error {
   override readonly name = "FeedError";
@@ -97,19 +116,53 @@ export function planFeed(from: string, swVersion: string): FeedPlan {
 
 export interface FeedResult {
   copied: string[];
+  /** Links made (or corrected) in this run. */
+  linked: string[];
   unchanged: string[];
   installUuid: string;
   installUuidCreated: boolean;
 }
 
+/** Make `path` a symlink to `target` unless it already is one; true when it changed. */
+function syncLink(path: string, target: string): boolean {
+  let current: string | undefined;
+  try {
+    current = lstatSync(path).isSymbolicLink() ? readlinkSync(path) : "(a file)";
+  } catch {
+    current = undefined;
+  }
+  if (current === target) return false;
+  mkdirSync(dirname(path), { recursive: true });
+  if (current !== undefined) unlinkSync(path);
+  symlinkSync(target, path);
+  return true;
+}
+
+export interface FeedOptions {
+  /** The feed's unified kickstart, written when the staging directory brings no kickstart/kickstart.cfg. */
+  kickstart?: string;
+}
+
 /** Lay out (or refresh) the feed; the install uuid is made once and then kept, like the first controller's. */
-export function syncFeed(from: string, out: string, swVersion: string): FeedResult {
+export function syncFeed(from: string, out: string, swVersion: string, options: FeedOptions = {}): FeedResult {
   const plan = planFeed(from, swVersion);
   const copied: string[] = [];
   const unchanged: string[] = [];
   for (const [dst, src] of [...plan.files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     (syncFile(src, join(out, dst)) ? copied : unchanged).push(dst);
   }
+  const kickstart = `feed/rel-${swVersion}/kickstart/kickstart.cfg`;
+  if (options.kickstart !== undefined && !plan.files.has(kickstart)) {
+    const file = join(out, kickstart);
+    const same = existsSync(file) && readFileSync(file, "utf8") === options.kickstart;
+    if (!same) {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(`${file}.tmp-${process.pid}`, options.kickstart, { mode: 0o644 });
+      renameSync(`${file}.tmp-${process.pid}`, file);
+    }
+    (same ? unchanged : copied).push(kickstart);
+  }
+  const linked = syncLink(join(out, EFI_GRUB_CFG_LINK.path), EFI_GRUB_CFG_LINK.target) ? [EFI_GRUB_CFG_LINK.path] : [];
   const uuidFile = join(out, `feed/rel-${swVersion}/install_uuid`);
   let installUuid = existsSync(uuidFile) ? readFileSync(uuidFile, "utf8").trim() : "";
   const installUuidCreated = !/^[0-9a-f-]{36}$/.test(installUuid);
@@ -118,5 +171,5 @@ export function syncFeed(from: string, out: string, swVersion: string): FeedResu
     mkdirSync(dirname(uuidFile), { recursive: true });
     writeFileSync(uuidFile, `${installUuid}\n`, { mode: 0o644 });
   }
-  return { copied, unchanged, installUuid, installUuidCreated };
+  return { copied, linked, unchanged, installUuid, installUuidCreated };
 }

@@ -34,9 +34,10 @@ export const CEPH_OSD_GUIDS = ["4FBD7E29-9D25-41B8-AFD0-062C0CEFF05D", "4FBD7E29
 
 const GiB = 1024;
 /** AIO disks under 206 GiB are "tiny": smaller log, scratch and backup. */
-const TINY_AIO_GIB = 206;
-const DEFAULT_BACKUP = 30000;
-const TINY_BACKUP = 1000;
+export const TINY_AIO_GIB = 206;
+/** The platform_backup partition (MiB): the default, and on a tiny AIO disk. */
+export const DEFAULT_BACKUP_MIB = 30000;
+export const TINY_BACKUP_MIB = 1000;
 
 export function volumeSizes(role: InstallRole, diskGiB: number): VolumeSizes {
   if (role.nodetype === "worker") {
@@ -52,7 +53,7 @@ export function volumeSizes(role: InstallRole, diskGiB: number): VolumeSizes {
 
 /** The platform_backup default: 30000 MiB, or 1000 on a tiny AIO disk; persistent_size may only raise it. */
 export function backupSize(role: InstallRole, diskGiB: number, requested?: number): number {
-  const floor = role.aio && diskGiB < TINY_AIO_GIB ? TINY_BACKUP : DEFAULT_BACKUP;
+  const floor = role.aio && diskGiB < TINY_AIO_GIB ? TINY_BACKUP_MIB : DEFAULT_BACKUP_MIB;
   return Math.max(floor, requested ?? floor);
 }
 

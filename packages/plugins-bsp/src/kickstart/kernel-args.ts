@@ -20,8 +20,17 @@ export function platformCpuCount(role: InstallRole, profile: Pick<Profile, "plat
   return profile.platformCpus ?? (role.aio ? 2 : 1);
 }
 
-export function kernelArgs(role: InstallRole, profile: Profile): string[] {
-  const args: string[] = [];
+/** Boot-line words the installed node keeps (reference B.6): the original copies them into kernel_params. */
+export const SECURITY_BOOT_ARGS = ["nopti", "nospectre_v1", "nospectre_v2"] as const;
+
+/**
+ * The kernel arguments for a role on this hardware, given the installer's boot line (its words): the
+ * security arguments and `insthwsettle=N` on it carry over to the installed node, as the original does.
+ * The unified kickstart computes the same list at install time (install-functions.ts); `--check` compares.
+ * Throws KernelArgsError when the CPUs cannot hold the role.
+ */
+export function kernelArgs(role: InstallRole, profile: Profile, bootArgs: readonly string[] = []): string[] {
+  const args: string[] = SECURITY_BOOT_ARGS.filter((a) => bootArgs.includes(a));
   const vendor = profile.cpuVendor;
   const computes = role.aio || role.nodetype === "worker";
   if (computes) {
@@ -35,7 +44,7 @@ export function kernelArgs(role: InstallRole, profile: Profile): string[] {
     if (role.lowlatency) args.push(`nohz_full=${appCpus}`);
     args.push(...(role.lowlatency ? ["nmi_watchdog=0", "softlockup_panic=0", "skew_tick=1"] : ["nmi_watchdog=panic,1", "softlockup_panic=1"]));
     if (vendor === "amd") args.push("amd_iommu=on");
-    else args.push(/ProLiant.*Gen8/i.test(profile.productName ?? "") ? "intel_iommu=on,eth_no_rmrr" : "intel_iommu=on");
+    else args.push(/ProLiant.*Gen8/.test(profile.productName ?? "") ? "intel_iommu=on,eth_no_rmrr" : "intel_iommu=on");
     if (vendor === "intel" && profile.cpuModel === 79) args.push("kvm-intel.eptad=0");
   } else {
     args.push(`${vendor}_iommu=off`, "usbcore.autosuspend=-1");
@@ -45,7 +54,8 @@ export function kernelArgs(role: InstallRole, profile: Profile): string[] {
   args.push("selinux=0", "enforcing=0", "softdog.soft_panic=1", "systemd.unified_cgroup_hierarchy=0");
   if (profile.debianRelease >= 13) args.push("SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1");
   args.push("user_namespace.enable=1", "biosdevname=0");
-  if (profile.hwSettle > 0) args.push(`hwsettle=${profile.hwSettle}`);
+  const settle = bootArgs.findLast((a) => a.startsWith("insthwsettle="))?.slice("insthwsettle=".length) ?? "";
+  if (/^\d+$/.test(settle) && Number(settle) > 0) args.push(`hwsettle=${Number(settle)}`);
   return args;
 }
 

@@ -92,10 +92,14 @@ LABEL 1
 /**
  * GRUB (UEFI): one menuentry. The glob in defaultkernel= is quoted: unquoted, GRUB expands `*` and `[!t]`
  * against its file system before passing the word on; the installer, not GRUB, must see the pattern.
+ * The real-time (lowlatency) entries add `efi=runtime`: PREEMPT_RT kernels disable EFI runtime services by
+ * default, and without them the installer cannot write the EFI boot order, so the node PXE-boots again
+ * after its install (as the original's efi-debian-pxe-*_lowlatency-install templates do).
  */
 export function uefiTemplate(name: TemplateName, ver: string): string {
   const spec = TEMPLATES[name];
-  const args = installArgs(spec, ver).replace(`defaultkernel=${spec.defaultKernel}`, `defaultkernel='${spec.defaultKernel}'`);
+  let args = installArgs(spec, ver).replace(`defaultkernel=${spec.defaultKernel}`, `defaultkernel='${spec.defaultKernel}'`);
+  if (spec.kernel === "rt") args += " efi=runtime";
   return `default=0
 timeout=10
 GRUB_TIMEOUT_STYLE='countdown'

@@ -1,8 +1,10 @@
-import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import type { RemoteInfo } from "node:dgram";
 import type { Server } from "node:http";
 import type { MetalConfig } from "@metal/core/config/index";
 import { RateLimitedLog } from "@metal/core/logging/index";
 import type { Clock, Logger, TimerHandle } from "@metal/core/plugin-api";
+import { datagramAuthFor } from "@metal/core/transport/datagram-auth";
+import { UdpSocket } from "@metal/core/transport/udp-socket";
 import { decodeMtcMessage, signatureName } from "@metal/core/wire/index";
 import { vimActionTimeoutSecs } from "../action-timeouts.js";
 import { GuestCmd, GuestEvent, guestCodeName, InventoryCmd } from "../udp/codes.js";
@@ -34,8 +36,8 @@ export interface GuestAgentPorts {
 export class GuestAgent implements AgentOps {
   readonly inventory = new AgentInventory();
   readonly vim: VimClient;
-  private udp: Socket | undefined;
-  private inventorySocket: Socket | undefined;
+  private udp: UdpSocket | undefined;
+  private inventorySocket: UdpSocket | undefined;
   private api: Server | undefined;
   private auditTimer: TimerHandle | undefined;
   private readonly log: Logger;
@@ -58,8 +60,8 @@ export class GuestAgent implements AgentOps {
     const { config } = this.opts;
     const a = config.guest.agent;
     const bindAddress = a.address ?? config.networks.mgmt.address ?? "127.0.0.1";
-    this.udp = await bindUdp(bindAddress, a.port, (data, rinfo) => this.onServerDatagram(data, rinfo), this.log);
-    this.inventorySocket = await bindUdp(bindAddress, config.ports.guestCmd, (data) => this.onInventoryDatagram(data), this.log);
+    this.udp = await bindUdp(bindAddress, a.port, (data, rinfo) => this.onServerDatagram(data, rinfo), this.log, config);
+    this.inventorySocket = await bindUdp(bindAddress, config.ports.guestCmd, (data) => this.onInventoryDatagram(data), this.log, config);
     const api = await startApiServer(a.apiAddress, a.apiPort, this, this.log);
     this.api = api.server;
     this.requestInventory();
@@ -78,7 +80,7 @@ export class GuestAgent implements AgentOps {
   async stop(): Promise<void> {
     this.opts.clock.clearTimeout(this.auditTimer);
     const closing: Promise<void>[] = [];
-    for (const s of [this.udp, this.inventorySocket]) if (s) closing.push(new Promise((r) => s.close(() => r())));
+    for (const s of [this.udp, this.inventorySocket]) if (s) closing.push(s.close());
     const api = this.api;
     if (api) {
       api.closeAllConnections();
@@ -350,16 +352,14 @@ export class GuestAgent implements AgentOps {
   }
 }
 
-async function bindUdp(address: string, port: number, onMessage: (data: Buffer, rinfo: RemoteInfo) => void, log: Logger): Promise<Socket> {
-  const socket = createSocket({ type: address.includes(":") ? "udp6" : "udp4" });
-  socket.on("message", onMessage);
-  socket.on("error", (err) => log.error({ err: err.message }, "guestAgent UDP socket error"));
-  await new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
-    socket.bind(port, address, () => {
-      socket.off("error", reject);
-      resolve();
-    });
-  });
+async function bindUdp(
+  address: string,
+  port: number,
+  onMessage: (data: Buffer, rinfo: RemoteInfo) => void,
+  log: Logger,
+  config: MetalConfig,
+): Promise<UdpSocket> {
+  const socket = await UdpSocket.bind({ address, port, auth: datagramAuthFor(config, log), label: `guestAgent ${port}`, onMessage });
+  socket.onError((err) => log.error({ err: err.message }, "guestAgent UDP socket error"));
   return socket;
 }

@@ -1,9 +1,11 @@
-import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import type { RemoteInfo } from "node:dgram";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { MetalConfig } from "@metal/core/config/index";
 import { RateLimitedLog } from "@metal/core/logging/index";
 import type { Clock, Logger, TimerHandle } from "@metal/core/plugin-api";
+import { datagramAuthFor } from "@metal/core/transport/datagram-auth";
+import { UdpSocket } from "@metal/core/transport/udp-socket";
 import { MAX_VALUE_SIZE, type NotificationType } from "../channel/messages.js";
 import { GuestCmd, GuestEvent, guestCodeName } from "../udp/codes.js";
 import { decodeGuestDatagram, encodeGuestDatagram, type Payload, text } from "../udp/guest-datagram.js";
@@ -31,7 +33,7 @@ export class GuestServer {
   readonly hostname: string;
   readonly channelDir: string;
   hostReporting = false;
-  private socket: Socket | undefined;
+  private socket: UdpSocket | undefined;
   private agent: { address: string; port: number };
   /** Set once guestAgent has spoken; until then MONITOR_READY is repeated. */
   private agentHeard = false;
@@ -86,17 +88,15 @@ export class GuestServer {
   /** Bind UDP, load the channels already there, watch for more, announce READY. */
   async start(): Promise<{ port: number }> {
     const { config } = this.opts;
-    const socket = createSocket({ type: config.guest.server.address?.includes(":") ? "udp6" : "udp4" });
-    this.socket = socket;
-    socket.on("message", (data, rinfo) => this.onDatagram(data, rinfo));
-    socket.on("error", (err) => this.log.error({ err: err.message }, "guestServer UDP socket error"));
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      socket.bind(config.guest.server.port, config.guest.server.address ?? config.networks.mgmt.address ?? "127.0.0.1", () => {
-        socket.off("error", reject);
-        resolve();
-      });
+    const socket = await UdpSocket.bind({
+      address: config.guest.server.address ?? config.networks.mgmt.address ?? "127.0.0.1",
+      port: config.guest.server.port,
+      auth: datagramAuthFor(config, this.log),
+      label: "guestServer",
+      onMessage: (data, rinfo) => this.onDatagram(data, rinfo),
     });
+    socket.onError((err) => this.log.error({ err: err.message }, "guestServer UDP socket error"));
+    this.socket = socket;
     this.watcher.start();
     this.sendReady();
     const port = socket.address().port;
@@ -111,7 +111,7 @@ export class GuestServer {
     this.instances.clear();
     const s = this.socket;
     this.socket = undefined;
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (s) await s.close();
   }
 
   instance(uuid: string): GuestInstance | undefined {

@@ -1,5 +1,9 @@
-import type { Socket } from "node:dgram";
 import type { Clock } from "@metal/core/plugin-api";
+
+/** What the sender needs of a socket (a `UdpSocket` of @metal/core/transport/udp-socket: sealed sends). */
+export interface DatagramSink {
+  send(data: Buffer, port: number, address: string, cb: (err: Error | null) => void): void;
+}
 
 /**
  * Sends datagrams in bursts of at most `burst`, with `gapMs` between bursts. A guestServer with 1,000
@@ -11,7 +15,7 @@ export class PacedUdpSender {
   private draining = false;
 
   constructor(
-    private readonly socket: () => Socket | undefined,
+    private readonly socket: () => DatagramSink | undefined,
     private readonly clock: Clock,
     private readonly burst = 64,
     private readonly gapMs = 5,

@@ -36,6 +36,8 @@ export interface RequestOptions {
   accept?: readonly number[];
   /** Retry on 409 (default true); power actions turn it off to tell "already in state" apart. */
   retryConflict?: boolean;
+  /** Extra request headers (e.g. If-Match). */
+  headers?: Record<string, string>;
 }
 
 /** The Base registry id in a Redfish error body, e.g. "SessionLimitExceeded". */
@@ -146,7 +148,11 @@ export class RedfishClient {
     }
     if (NETWORK_CODES.has(code)) return new BmcError("unreachable", `${where}: ${code}`, this.o.host);
     if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL|ERR_SSL/i.test(code) || /certificate/i.test(e.message ?? "")) {
-      return new BmcError("protocol", `${where}: TLS verification failed (${code || e.message}); give the BMC's CA or use --insecure`, this.o.host);
+      return new BmcError(
+        "protocol",
+        `${where}: TLS verification failed (${code || e.message}); pass the BMC's CA with --ca <file> or skip verification with --insecure`,
+        this.o.host,
+      );
     }
     return new BmcError("unreachable", `${where}: ${e.message ?? String(err)}`, this.o.host);
   }
@@ -220,6 +226,8 @@ export class RedfishClient {
   async call(method: string, path: string, opts: RequestOptions = {}): Promise<RedfishResponse> {
     const attempts = Math.max(1, this.o.retries ?? 4);
     let reauthed = false;
+    let preconditioned = false;
+    const extra: Record<string, string> = { ...opts.headers };
     let last: BmcError | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) {
@@ -228,7 +236,7 @@ export class RedfishClient {
       }
       let res: RedfishResponse;
       try {
-        res = await this.exchange(method, path, await this.authHeaders(), opts.body);
+        res = await this.exchange(method, path, { ...(await this.authHeaders()), ...extra }, opts.body);
       } catch (err) {
         last = err as BmcError;
         if (last.code === "unreachable" || last.code === "busy") continue;
@@ -241,6 +249,18 @@ export class RedfishClient {
         this.session = undefined;
         attempt--;
         continue;
+      }
+      if ((res.status === 428 || (res.status === 412 && extra["If-Match"])) && !preconditioned && (method === "PATCH" || method === "PUT")) {
+        // 428 Precondition Required: this BMC wants the resource's ETag in If-Match (a stale one gets 412).
+        // Read it and send the change once more (peers.md 5.11; DSP0266 "ETags").
+        preconditioned = true;
+        const cur = await this.exchange("GET", path, await this.authHeaders());
+        const etag = cur.headers.etag;
+        if (cur.status === 200 && etag) {
+          extra["If-Match"] = etag;
+          attempt--;
+          continue;
+        }
       }
       if ((res.status >= 200 && res.status < 300) || opts.accept?.includes(res.status)) return res;
       const detail = `${method} ${path}: HTTP ${res.status} ${messageIdOf(res.body)} ${errorMessage(res.body)}`.trim();

@@ -9,6 +9,8 @@ export class EmulatedMachine {
   /** What an AMI-style settings object holds until the next boot applies it. */
   pendingBoot: Record<string, unknown> | undefined;
   media = { inserted: false, image: null as string | null };
+  /** The TransferProtocolType the inserted media came with (named, or derived from the URL scheme). */
+  mediaProtocol: string | null = null;
   sensors: EmulatedSensor[];
   /** Every reset type the BMC executed, in order; tests read it to see graceful vs forced. */
   readonly resets: string[] = [];
@@ -68,11 +70,12 @@ export class EmulatedMachine {
     }
   }
 
-  setMedia(inserted: boolean, image: string | null): void {
+  setMedia(inserted: boolean, image: string | null, protocol: string | null = null): void {
     clearTimeout(this.mediaTimer);
     const ms = this.profile.faults.mediaDelayMs;
     const apply = () => {
       this.media = { inserted, image };
+      this.mediaProtocol = inserted ? (protocol ?? image?.split(":")[0]?.toUpperCase() ?? null) : null;
     };
     if (ms <= 0) apply();
     else this.mediaTimer = setTimeout(apply, ms);

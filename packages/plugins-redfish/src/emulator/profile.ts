@@ -29,6 +29,14 @@ export interface EmulatorQuirks {
   resetActionInfo?: boolean;
   /** No SessionService: basic auth only (like sushy-tools). */
   noSessions?: boolean;
+  /** A PATCH without If-Match gets 428 Precondition Required; a stale If-Match gets 412. */
+  ifMatchRequired?: boolean;
+  /** VirtualMedia has no InsertMedia/EjectMedia actions: media is changed by PATCHing Image and Inserted. */
+  virtualMediaPatchOnly?: boolean;
+  /** InsertMedia carrying `Inserted` or `WriteProtected` gets 400 ActionParameterUnknown. */
+  insertMediaImageOnly?: boolean;
+  /** InsertMedia without `TransferProtocolType` gets 400 ActionParameterMissing. */
+  transferProtocolRequired?: boolean;
 }
 
 /** Fault knobs; every one can be changed while the emulator runs. */
@@ -49,6 +57,13 @@ export interface EmulatorFaults {
   gracefulIgnored: boolean;
   /** Virtual media insert/eject completes this long after the action returns. */
   mediaDelayMs: number;
+  /**
+   * GETs of a path ending in a key answer that HTTP status with a Redfish error, e.g. `{"Chassis/1/Thermal": 500}`
+   * (an iDRAC firmware's Thermal) or `{"Managers/1": 404}`.
+   */
+  failing: Record<string, number>;
+  /** PowerState as the System and Chassis report it: "" = the real state, "null" = JSON null, else that string ("Paused"). */
+  powerStateAs: string;
 }
 
 export interface EmulatorProfile {
@@ -59,6 +74,7 @@ export interface EmulatorProfile {
   chassisId: string;
   managerId: string;
   manufacturer: string;
+  /** "" leaves Model out of the System (it is optional in the schema). */
   model: string;
   serial: string;
   partNumber: string;
@@ -80,6 +96,8 @@ export const DEFAULT_FAULTS: EmulatorFaults = {
   poweringMs: 0,
   gracefulIgnored: false,
   mediaDelayMs: 0,
+  failing: {},
+  powerStateAs: "",
 };
 
 export function defaultProfile(): EmulatorProfile {
@@ -107,7 +125,7 @@ export function defaultProfile(): EmulatorProfile {
       { name: "System Power", kind: "power", reading: 182, health: "OK" },
     ],
     quirks: {},
-    faults: { ...DEFAULT_FAULTS },
+    faults: structuredClone(DEFAULT_FAULTS),
   };
 }
 
@@ -134,6 +152,6 @@ export function mergeProfile(partial: EmulatorProfileInput): EmulatorProfile {
     ...base,
     ...partial,
     quirks: { ...base.quirks, ...partial.quirks },
-    faults: { ...base.faults, ...partial.faults },
+    faults: { ...base.faults, ...structuredClone(partial.faults) },
   };
 }

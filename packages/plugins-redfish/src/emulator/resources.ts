@@ -81,11 +81,11 @@ export class RedfishTree {
       Name: "System",
       SystemType: "Physical",
       Manufacturer: this.p.manufacturer,
-      Model: this.p.model,
+      ...(this.p.model ? { Model: this.p.model } : {}),
       SerialNumber: this.p.serial,
       PartNumber: this.p.partNumber,
       BiosVersion: this.p.biosVersion,
-      PowerState: this.m.power,
+      PowerState: this.reportedPower(),
       Status: { State: "Enabled", Health: "OK" },
       Boot: boot,
       ...(q.bootSettingsObject ? { "@Redfish.Settings": { SettingsObject: { "@odata.id": this.bootSettingsPath } } } : {}),
@@ -93,6 +93,12 @@ export class RedfishTree {
       Actions: { "#ComputerSystem.Reset": reset },
       Links: { Chassis: [{ "@odata.id": this.chassisPath }], ManagedBy: [{ "@odata.id": this.managerPath }] },
     };
+  }
+
+  /** The machine's power state, or what the powerStateAs fault knob makes the BMC say instead. */
+  reportedPower(): string | null {
+    const as = this.p.faults.powerStateAs;
+    return as === "" ? this.m.power : as === "null" ? null : as;
   }
 
   bootSettings(): object {
@@ -116,9 +122,9 @@ export class RedfishTree {
       Name: "Chassis",
       ChassisType: "RackMount",
       Manufacturer: this.p.manufacturer,
-      Model: this.p.model,
+      ...(this.p.model ? { Model: this.p.model } : {}),
       SerialNumber: this.p.serial,
-      PowerState: this.m.power,
+      PowerState: this.reportedPower(),
       Thermal: { "@odata.id": `${this.chassisPath}/Thermal` },
       Power: { "@odata.id": `${this.chassisPath}/Power` },
       Sensors: { "@odata.id": `${this.chassisPath}/Sensors` },
@@ -267,10 +273,15 @@ export class RedfishTree {
       Inserted: this.m.media.inserted,
       WriteProtected: true,
       ConnectedVia: this.m.media.inserted ? "URI" : "NotConnected",
-      Actions: {
-        "#VirtualMedia.InsertMedia": { target: `${this.cdPath}/Actions/VirtualMedia.InsertMedia` },
-        "#VirtualMedia.EjectMedia": { target: `${this.cdPath}/Actions/VirtualMedia.EjectMedia` },
-      },
+      TransferProtocolType: this.m.media.inserted ? this.m.mediaProtocol : null,
+      ...(this.p.quirks.virtualMediaPatchOnly
+        ? {}
+        : {
+            Actions: {
+              "#VirtualMedia.InsertMedia": { target: `${this.cdPath}/Actions/VirtualMedia.InsertMedia` },
+              "#VirtualMedia.EjectMedia": { target: `${this.cdPath}/Actions/VirtualMedia.EjectMedia` },
+            },
+          }),
     };
   }
 

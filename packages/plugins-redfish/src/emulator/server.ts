@@ -70,7 +70,10 @@ export class RedfishEmulator {
   setFaults(f: Partial<EmulatorFaults>): void {
     for (const [k, v] of Object.entries(f)) {
       if (!(k in this.profile.faults)) throw new Error(`unknown fault knob '${k}'`);
-      if (typeof v !== typeof (this.profile.faults as unknown as Record<string, unknown>)[k]) throw new Error(`fault knob '${k}' must be a ${typeof v}`);
+      const want = typeof (this.profile.faults as unknown as Record<string, unknown>)[k];
+      if (typeof v !== want || v === null) throw new Error(`fault knob '${k}' must be a ${want}`);
+      if (k === "failing" && Object.values(v as object).some((s) => !Number.isInteger(s) || s < 400 || s > 599))
+        throw new Error("fault knob 'failing' maps path suffixes to HTTP error statuses (400..599)");
     }
     Object.assign(this.profile.faults, f);
   }
@@ -205,6 +208,8 @@ export class RedfishEmulator {
     if (!this.authenticate(req)) return redfishError(401, "NoValidSession", "authentication required");
 
     if (method === "GET") {
+      const failing = Object.entries(this.profile.faults.failing).find(([suffix]) => path.endsWith(`/${suffix}`));
+      if (failing) return redfishError(failing[1], failing[1] === 404 ? "ResourceMissingAtURI" : "InternalError", `${path}: failing (fault knob)`);
       const doc = this.get(path);
       return doc ? { status: 200, body: doc, headers: { ETag: `W/"${this.etag(doc)}"` } } : redfishError(404, "ResourceMissingAtURI", `${path} not found`);
     }
@@ -218,15 +223,23 @@ export class RedfishEmulator {
       return redfishError(404, "ResourceMissingAtURI", `session ${id} not found`);
     }
     if (method === "POST" && path === t.resetTarget) return this.reset(body);
+    if (method === "PATCH" && this.profile.quirks.ifMatchRequired) {
+      const current = this.get(path);
+      const ifMatch = req.headers["if-match"];
+      if (current && typeof ifMatch !== "string") return redfishError(428, "PreconditionRequired", `PATCH ${path} needs If-Match with the resource's ETag`);
+      if (current && ifMatch !== "*" && ifMatch !== `W/"${this.etag(current)}"`) return redfishError(412, "PreconditionFailed", "the ETag does not match");
+    }
     if (method === "PATCH" && path === t.systemPath) return this.patchSystem(body);
+    if (method === "PATCH" && path === t.cdPath) return this.patchMedia(body);
     if (method === "PATCH" && path === t.bootSettingsPath && this.profile.quirks.bootSettingsObject) {
       const boot = body.Boot;
       if (typeof boot !== "object" || boot === null) return redfishError(400, "PropertyMissing", "Boot is required");
       this.machine.pendingBoot = { ...(this.machine.pendingBoot ?? {}), ...this.bootFields(boot as Record<string, unknown>) };
       return { status: 204 };
     }
-    if (method === "POST" && path === `${t.cdPath}/Actions/VirtualMedia.InsertMedia`) return this.insertMedia(body);
-    if (method === "POST" && path === `${t.cdPath}/Actions/VirtualMedia.EjectMedia`) {
+    const mediaActions = !this.profile.quirks.virtualMediaPatchOnly;
+    if (mediaActions && method === "POST" && path === `${t.cdPath}/Actions/VirtualMedia.InsertMedia`) return this.insertMedia(body);
+    if (mediaActions && method === "POST" && path === `${t.cdPath}/Actions/VirtualMedia.EjectMedia`) {
       if (!this.machine.media.inserted) return redfishError(409, "ActionNotSupported", "no media is inserted");
       this.machine.setMedia(false, null);
       return { status: 204 };
@@ -363,11 +376,32 @@ export class RedfishEmulator {
     return { status: 204 };
   }
 
+  /** PATCH of the VirtualMedia resource (BMCs without the actions): Image and Inserted together. */
+  private patchMedia(body: Record<string, unknown>): Reply {
+    if (body.Inserted === false || body.Image === null) {
+      this.machine.setMedia(false, null);
+      return { status: 204 };
+    }
+    if (body.Inserted !== true) return redfishError(400, "PropertyMissing", "Inserted is required");
+    return this.insertMedia({ Image: body.Image });
+  }
+
   private insertMedia(body: Record<string, unknown>): Reply {
+    const q = this.profile.quirks;
+    if (q.insertMediaImageOnly) {
+      const extra = ["Inserted", "WriteProtected"].filter((k) => k in body);
+      if (extra.length) return redfishError(400, "ActionParameterUnknown", `InsertMedia does not take ${extra.join(", ")}`);
+    }
+    const protocols = ["CIFS", "FTP", "SFTP", "HTTP", "HTTPS", "NFS", "SCP", "TFTP", "OEM"];
+    const tpt = body.TransferProtocolType;
+    if (q.transferProtocolRequired && tpt === undefined)
+      return redfishError(400, "ActionParameterMissing", "InsertMedia requires the parameter TransferProtocolType");
+    if (tpt !== undefined && (typeof tpt !== "string" || !protocols.includes(tpt)))
+      return redfishError(400, "ActionParameterValueNotInList", "TransferProtocolType is not a schema value");
     const image = body.Image;
     if (typeof image !== "string" || !/^(https?|nfs|cifs):\/\//.test(image)) return redfishError(400, "PropertyValueFormatError", "Image must be a URL");
     if (this.machine.media.inserted) return redfishError(409, "ResourceInUse", "media is already inserted; eject it first");
-    this.machine.setMedia(true, image);
+    this.machine.setMedia(true, image, typeof tpt === "string" ? tpt : null);
     return { status: 204 };
   }
 

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { startMtcAgent } from "../../agent/daemon.js";
-import { loadCliConfig } from "../config-option.js";
+import { loadRequiredCliConfig } from "../config-option.js";
 import { CliError } from "../errors.js";
 
 /** `metal agent --config F`: run mtcAgent (maintenance FSMs, alarms, REST API) until SIGTERM/SIGINT. */
@@ -8,9 +8,9 @@ export function agentCommand(program: Command): void {
   program
     .command("agent")
     .description("run the maintenance agent (mtcAgent): host FSMs, alarms, REST API")
-    .requiredOption("--config <file>", "metal config file")
-    .action(async (opts: { config: string }) => {
-      const config = await loadCliConfig(opts.config);
+    .option("-c, --config <file>", "metal config file; default $METAL_CONFIG")
+    .action(async (opts: { config?: string }) => {
+      const config = await loadRequiredCliConfig(opts.config);
       let running: Awaited<ReturnType<typeof startMtcAgent>>;
       try {
         running = await startMtcAgent(config);

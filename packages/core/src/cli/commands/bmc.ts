@@ -8,11 +8,18 @@ import { findWorkspaceRoot } from "../../di/discovery.js";
 import type { PowerAction, SensorReading } from "../../plugin-api/bmc.js";
 import { type BmcCliOptions, openBmc, parseBmcAddress, runBounded, withBmcTarget } from "../bmc-target.js";
 import { CliError } from "../errors.js";
+import { outputFormat, printList, printRecord } from "../output.js";
 
 const POWER_ACTIONS = ["status", "on", "off", "reset", "cycle"] as const;
 
-function print(opts: BmcCliOptions, json: unknown, text: string): void {
-  process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
+/**
+ * The table format of these commands is their own text (the power state alone, a sensor table with thresholds),
+ * which scripts already read; every other format, or --column, goes through the common output module.
+ */
+function print(opts: BmcCliOptions, data: object | object[], text: string, fields: readonly string[]): void {
+  if (outputFormat(opts) === "table" && !opts.column?.length) process.stdout.write(`${text}\n`);
+  else if (Array.isArray(data)) printList(opts, data, fields);
+  else printRecord(opts, data, fields);
 }
 
 function fmt(n: number | null | undefined): string {
@@ -41,11 +48,17 @@ export function bmcCommand(program: Command): void {
       const power = requireCapability(s.driver, "power");
       if (action === "status") {
         const state = await runBounded(s, "power status", () => power.status());
-        print(opts, { host: s.target.host, bmc: opts.bmc, protocol: s.protocol, power: state }, state);
+        print(opts, { host: s.target.host, bmc: opts.bmc, protocol: s.protocol, power: state }, state, ["host", "bmc", "protocol", "power"]);
         return;
       }
       await runBounded(s, `power ${action}`, () => power.set(action as PowerAction));
-      print(opts, { host: s.target.host, bmc: opts.bmc, protocol: s.protocol, action, ok: true }, `power ${action}: done`);
+      print(opts, { host: s.target.host, bmc: opts.bmc, protocol: s.protocol, action, ok: true }, `power ${action}: done`, [
+        "host",
+        "bmc",
+        "protocol",
+        "action",
+        "ok",
+      ]);
     },
   );
 
@@ -60,7 +73,7 @@ export function bmcCommand(program: Command): void {
       `Firmware:      ${info.firmwareVersion}`,
       `Power:         ${info.powerState ?? "unknown"}`,
     ];
-    print(opts, { protocol: s.protocol, ...info }, lines.join("\n"));
+    print(opts, { protocol: s.protocol, ...info }, lines.join("\n"), ["protocol", "manufacturer", "model", "serial", "firmwareVersion", "powerState"]);
   });
 
   withBmcTarget(bmc.command("sensors").description("sensor readings: name, reading, unit, status, thresholds")).action(async (opts: BmcCliOptions) => {
@@ -73,7 +86,7 @@ export function bmcCommand(program: Command): void {
       "st ",
       ...["lnr", "lcr", "lnc", "unc", "ucr", "unr"].map((h) => h.padStart(8)),
     ].join(" ");
-    print(opts, readings, [head, ...readings.map(sensorRow)].join("\n"));
+    print(opts, readings, [head, ...readings.map(sensorRow)].join("\n"), ["name", "value", "unit", "status"]);
   });
 
   withBmcTarget(bmc.command("learn").description("learn the protocol (Redfish service root with RedfishVersion >= 1.0, else IPMI) and say why")).action(
@@ -81,7 +94,7 @@ export function bmcCommand(program: Command): void {
       const s = await openBmc({ ...opts, protocol: "dynamic" });
       await s.close();
       const learned = s.learned!;
-      print(opts, learned, `${learned.protocol}: ${learned.reason}`);
+      print(opts, learned, `${learned.protocol}: ${learned.reason}`, ["protocol", "reason"]);
     },
   );
 

@@ -6,8 +6,10 @@ import { SystemdNodeActions } from "../../client/systemd-node-actions.js";
 import { nodePaths } from "../../config/paths.js";
 import { createMetalContainer } from "../../di/container.js";
 import { Tokens } from "../../di/tokens.js";
+import { startAmonResponder } from "../../pmon/amon.js";
+import { datagramAuthFor } from "../../transport/datagram-auth.js";
 import { UdpTransport } from "../../transport/udp-transport.js";
-import { loadCliConfig } from "../config-option.js";
+import { loadRequiredCliConfig } from "../config-option.js";
 import { CliError } from "../errors.js";
 
 /** `metal client --config F`: run this node's mtcClient until SIGTERM/SIGINT. */
@@ -15,18 +17,18 @@ export function clientCommand(program: Command): void {
   program
     .command("client")
     .description("run the maintenance client (mtcClient) of this node: mtcAlive, agent commands, node-locked files, goenabled and host services")
-    .requiredOption("--config <file>", "metal config file (node, networks, ports, root)")
-    .action(async (opts: { config: string }) => {
-      const config = await loadCliConfig(opts.config);
+    .option("-c, --config <file>", "metal config file (node, networks, ports, root); default $METAL_CONFIG")
+    .action(async (opts: { config?: string }) => {
+      const config = await loadRequiredCliConfig(opts.config);
       const container = await createMetalContainer({ config, plugins: [] });
       const clock = container.resolve(Tokens.Clock);
       const logger = container.resolve(Tokens.Logger);
       const actions: NodeActions =
         config.messaging.nodeActions === "lab" ? new LabNodeActions(nodePaths(config.root), clock, logger) : new SystemdNodeActions(logger);
       container.register(Tokens.NodeActions, { useValue: actions });
-      container.register(Tokens.Transport, { useValue: new UdpTransport() });
       let client: MtcClient;
       try {
+        container.register(Tokens.Transport, { useValue: new UdpTransport({ auth: datagramAuthFor(config, logger) }) });
         client = new MtcClient({
           config,
           transport: container.resolve(Tokens.Transport),
@@ -39,10 +41,13 @@ export function clientCommand(program: Command): void {
       } catch (err) {
         throw new CliError(`client: ${(err as Error).message}`, 1);
       }
+      // pmond's active monitor pings mtcClient when its pmon.d conf says mode active.
+      const amon = await startAmonResponder(config, "mtcClient", logger);
       await new Promise<void>((resolve) => {
         process.once("SIGTERM", resolve);
         process.once("SIGINT", resolve);
       });
+      await amon?.close();
       await client.stop();
     });
 }

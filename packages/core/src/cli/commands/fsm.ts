@@ -3,18 +3,17 @@ import { type HandlerDef, toMermaid } from "../../fsm/engine.js";
 import { HANDLERS } from "../../fsm/handlers.js";
 import { electionHandler } from "../../ha/election.js";
 import { CliError } from "../errors.js";
+import { type OutputOptions, printList, withOutputOptions } from "../output.js";
 
 /** `metal fsm list` / `metal fsm show NAME`: the maintenance handlers as Mermaid state diagrams. */
 export function fsmCommand(program: Command): void {
   // The per-host handlers, then the machines of other contexts on the same engine (the HA election).
   const all = new Map<string, HandlerDef<never>>([...HANDLERS, [electionHandler.name, electionHandler]] as Array<[string, HandlerDef<never>]>);
   const fsm = program.command("fsm").description("the maintenance state machines");
-  fsm
-    .command("list")
-    .description("list the handlers")
-    .action(() => {
-      for (const h of all.values()) process.stdout.write(`${h.name.padEnd(18)} ${String(h.stages.length).padStart(2)} stages  ${h.description}\n`);
-    });
+  withOutputOptions(fsm.command("list").description("list the handlers")).action((opts: OutputOptions) => {
+    const rows = [...all.values()].map((h) => ({ name: h.name, stages: h.stages.length, description: h.description }));
+    printList(opts, rows, ["name", "stages", "description"]);
+  });
   fsm
     .command("show <name>")
     .description("print a handler as a Mermaid state diagram")

@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { runHbsAgentDaemon, runHbsClientDaemon } from "../../heartbeat/daemon.js";
 import { clusterRows, formatClusterView, queryCluster } from "../../heartbeat/sm-query.js";
 import { loadCliConfig } from "../config-option.js";
-import { CliError, intOption } from "../errors.js";
+import { CliError, numberOption } from "../errors.js";
+import { type OutputOptions, outputFormat, printList, withOutputOptions } from "../output.js";
 
 /**
  * `metal hbs-agent --config F` and `metal hbs-client --config F` (the heartbeat daemons), and
@@ -12,7 +13,7 @@ export function hbsCommand(program: Command): void {
   program
     .command("hbs-agent")
     .description("run the heartbeat agent (both controllers): pulse requests, miss counting, events, the cluster vault for SM")
-    .option("--config <file>", "metal config file")
+    .option("-c, --config <file>", "metal config file (default $METAL_CONFIG)")
     .action(async (opts: { config?: string }) => {
       const cfg = await loadCliConfig(opts.config);
       await runHbsAgentDaemon(cfg).catch((err: Error) => {
@@ -23,7 +24,7 @@ export function hbsCommand(program: Command): void {
   program
     .command("hbs-client")
     .description("run the heartbeat client (every host): answer the controllers' pulse requests")
-    .option("--config <file>", "metal config file")
+    .option("-c, --config <file>", "metal config file (default $METAL_CONFIG)")
     .action(async (opts: { config?: string }) => {
       const cfg = await loadCliConfig(opts.config);
       await runHbsClientDaemon(cfg).catch((err: Error) => {
@@ -32,26 +33,27 @@ export function hbsCommand(program: Command): void {
     });
 
   const hbs = program.command("hbs").description("heartbeat service tools");
-  hbs
-    .command("cluster")
-    .description(
-      "print the heartbeat cluster view of the hbsAgent on this host: per controller and network, hosts enabled vs responding in the last 20 periods",
-    )
-    .option("--config <file>", "metal config file (for the SM ports)")
-    .option("--json", "print the vault as JSON")
-    .option("--timeout <ms>", "how long to wait for the agent", intOption("--timeout", 100, 60_000), 2000)
-    .action(async (opts: { config?: string; json?: boolean; timeout: number }) => {
+  withOutputOptions(
+    hbs
+      .command("cluster")
+      .description(
+        "print the heartbeat cluster view of the hbsAgent on this host: per controller and network, hosts enabled vs responding in the last 20 periods",
+      ),
+  )
+    .option("-c, --config <file>", "metal config file (for the SM ports; default $METAL_CONFIG)")
+    .option("--timeout <seconds>", "how long to wait for the agent", numberOption("--timeout", 0.1, 60), 2)
+    .action(async (opts: OutputOptions & { config?: string; timeout: number }) => {
       const cfg = await loadCliConfig(opts.config);
       let vault: Awaited<ReturnType<typeof queryCluster>>;
       try {
-        vault = await queryCluster({ serverPort: cfg.ports.smServer, clientPort: cfg.ports.smClient, timeoutMs: opts.timeout });
+        vault = await queryCluster({ serverPort: cfg.ports.smServer, clientPort: cfg.ports.smClient, timeoutMs: Math.round(opts.timeout * 1000) });
       } catch (err) {
         throw new CliError((err as Error).message, 1);
       }
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ ...vault, rows: clusterRows(vault) }, null, 2)}\n`);
-      } else {
-        process.stdout.write(`${formatClusterView(vault)}\n`);
-      }
+      const fmt = outputFormat(opts);
+      const rows = clusterRows(vault);
+      if (fmt === "json" && !opts.column?.length) process.stdout.write(`${JSON.stringify({ ...vault, rows }, null, 2)}\n`);
+      else if (fmt === "table" && !opts.column?.length) process.stdout.write(`${formatClusterView(vault)}\n`);
+      else printList(opts, rows as unknown as Array<Record<string, unknown>>, Object.keys(rows[0] ?? {}));
     });
 }

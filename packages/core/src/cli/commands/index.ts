@@ -22,6 +22,7 @@ import { hostSwactCommand } from "./host-swact.js";
 import { hostUnlockCommand } from "./host-unlock.js";
 import { labCommand } from "./lab.js";
 import { pluginsCommand } from "./plugins.js";
+import { pmonCommand } from "./pmon.js";
 import { storeCommand } from "./store.js";
 import { wireCommand } from "./wire.js";
 
@@ -50,6 +51,7 @@ export const coreCommands: ReadonlyArray<(program: Command) => void> = [
   fsmCommand,
   bmcCommand,
   consoleCommand,
+  pmonCommand,
   haCommand,
   storeCommand,
 ];

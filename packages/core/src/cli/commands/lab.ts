@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { runMaintenanceLab } from "../../lab/maintenance-lab.js";
-import { type LabStep, parseLabStep } from "../../lab/scenario.js";
+import { LAB_ACTIONS, type LabStep, parseLabStep } from "../../lab/scenario.js";
+import { loadCliConfig } from "../config-option.js";
 import { CliError, intOption, numberOption } from "../errors.js";
 
 /**
@@ -24,7 +25,7 @@ export function labCommand(program: Command): void {
     .option("--boot <s>", "lab seconds a simulated boot takes", numberOption("--boot", 1, 3600), 30)
     .option(
       "--do <T:ACTION HOST>",
-      "apply ACTION to HOST at lab time T seconds, or T seconds after every host is first enabled with ready+T (repeatable): lock, unlock, force-lock, reboot, reset, power-off, power-on, reinstall, swact, kill, revive",
+      `apply ACTION to HOST at lab time T seconds, or T seconds after every host is first enabled with ready+T (repeatable; "!ACTION" when it is meant to be refused): ${LAB_ACTIONS.join(", ")}; cut/heal HOST NET (mgmt), set-flag/clear-flag HOST FILE, power-outage [S]`,
       (value: string, prev: LabStep[]) => {
         try {
           return [...prev, parseLabStep(value)];
@@ -35,6 +36,15 @@ export function labCommand(program: Command): void {
       [] as LabStep[],
     )
     .option("--api-port <port>", "serve the REST API on this loopback port (default: any free port)", intOption("--api-port", 0, 65535), 0)
+    .option("--system-type <type>", "standard, aio-sx or aio-dx (AIO controllers get the worker subfunction)", "standard")
+    .option("--mnfa-threshold <n>", "hosts in heartbeat trouble at once that enter multi-node failure avoidance", intOption("--mnfa-threshold", 1, 1000))
+    .option("--mnfa-timeout <s>", "seconds MNFA may last before its hosts are failed (0 = never)", intOption("--mnfa-timeout", 0, 86_400))
+    .option(
+      "--controller-uptime <s>",
+      "controller-0's uptime when its agent starts (below 1200 s: dead office recovery)",
+      intOption("--controller-uptime", 0, 1e9),
+    )
+    .option("--config <file>", "YAML/JSON agent and client settings (timeouts, heartbeat, ...) under what the lab decides itself")
     .option("--settle", "end early, once every --do step ran and the hosts stay settled (--duration is then the limit)")
     .option("--json", "print the final host states, the active alarms and the state history as JSON instead of a live table")
     .option("--keep", "keep the per-host root directories")
@@ -53,14 +63,24 @@ export function labCommand(program: Command): void {
         keep?: boolean;
         settle?: boolean;
         logLevel: string;
+        systemType: string;
+        mnfaThreshold?: number;
+        mnfaTimeout?: number;
+        controllerUptime?: number;
+        config?: string;
       }) => {
+        if (!["standard", "aio-sx", "aio-dx"].includes(opts.systemType))
+          throw new CliError(`--system-type must be standard, aio-sx or aio-dx (got '${opts.systemType}')`);
+        if (opts.systemType === "aio-sx" && (opts.controllers > 1 || opts.hosts > 0 || opts.storage > 0))
+          throw new CliError("--system-type aio-sx is one controller and nothing else: use --controllers 1 --hosts 0");
+        const config = opts.config ? await loadCliConfig(opts.config) : undefined;
         if (!["error", "warn", "info", "debug"].includes(opts.logLevel))
           throw new CliError(`--log-level must be error, warn, info or debug (got '${opts.logLevel}')`);
         const names = new Set(["controller-0", ...(opts.controllers > 1 ? ["controller-1"] : [])]);
         for (let i = 0; i < opts.storage; i++) names.add(`storage-${i}`);
         for (let i = 0; i < opts.hosts; i++) names.add(`worker-${i}`);
         if (names.size > 254) throw new CliError("the lab supports at most 254 hosts in all");
-        for (const s of opts.do) if (!names.has(s.host)) throw new CliError(`--do: no host named '${s.host}' in this lab`);
+        for (const s of opts.do) if (s.host !== "all" && !names.has(s.host)) throw new CliError(`--do: no host named '${s.host}' in this lab`);
         const result = await runMaintenanceLab({
           workers: opts.hosts,
           controllers: opts.controllers,
@@ -74,9 +94,20 @@ export function labCommand(program: Command): void {
           settle: Boolean(opts.settle),
           keep: Boolean(opts.keep),
           logLevel: opts.logLevel as "error",
+          systemType: opts.systemType as "standard",
+          ...(opts.mnfaThreshold !== undefined ? { mnfaThreshold: opts.mnfaThreshold } : {}),
+          ...(opts.mnfaTimeout !== undefined ? { mnfaTimeoutS: opts.mnfaTimeout } : {}),
+          ...(opts.controllerUptime !== undefined ? { controllerUptimeS: opts.controllerUptime } : {}),
+          ...(config ? { config } : {}),
           out: process.stdout,
         });
-        if (!result.ok) {
+        const surprising = result.steps.filter((e) => (e.outcome === "refused") !== e.expectRefused);
+        for (const e of surprising)
+          process.stderr.write(
+            `metal lab: step '${e.step}' ${e.outcome === "refused" ? `was refused: ${e.reason}` : "went through but was meant to be refused"}\n`,
+          );
+        if (surprising.length) process.exitCode = 1;
+        if (!result.ok && !surprising.length) {
           const unsettled = result.hosts
             .filter((h) => h.action !== "none" || h.availability === "failed")
             .map((h) => `${h.hostname}: ${h.administrative}-${h.operational}-${h.availability}${h.action !== "none" ? ` (${h.action})` : ""}`)

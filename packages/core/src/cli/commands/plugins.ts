@@ -3,15 +3,13 @@ import { loadConfiguredPlugins } from "../../di/container.js";
 import { discoverPlugins, findWorkspaceRoot } from "../../di/discovery.js";
 import { checkManifest } from "../../di/loader.js";
 import { loadCliConfig } from "../config-option.js";
+import { type OutputOptions, printList, withOutputOptions } from "../output.js";
 
-/** `metal plugins [--json]`: every discovered plugin with its API version and capabilities. */
+/** `metal plugins [-f FORMAT] [--column NAME]`: every discovered plugin with its API version and capabilities. */
 export function pluginsCommand(program: Command): void {
-  program
-    .command("plugins")
-    .description("list discovered plugins: name, plugin API version, what they provide, BMC capabilities")
-    .option("--json", "print JSON")
+  withOutputOptions(program.command("plugins").description("list discovered plugins: name, plugin API version, what they provide, BMC capabilities"))
     .option("-c, --config <file>", "config file (plugins.load, plugins.discover)")
-    .action(async (opts: { json?: boolean; config?: string }) => {
+    .action(async (opts: OutputOptions & { config?: string }) => {
       const config = await loadCliConfig(opts.config);
       const { plugins, errors } = await loadConfiguredPlugins(config);
       const rows = plugins.map((p) => ({
@@ -47,18 +45,18 @@ export function pluginsCommand(program: Command): void {
           };
         });
       const all = [...rows, ...refused];
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
-      } else {
-        for (const r of all) {
-          const caps = Object.entries(r.capabilities)
-            .map(([proto, c]) => `${proto}: ${c.length ? c.join(",") : "(none yet)"}`)
-            .join("; ");
-          process.stdout.write(
-            `${r.name.padEnd(26)} api ${String(r.api).padEnd(3)} ${r.provides.join(",").padEnd(14)} ${r.status === "loaded" ? caps : `REFUSED: ${"reason" in r ? r.reason : ""}`}\n`,
-          );
-        }
-      }
+      printList(opts, all, ["name", "version", "api", "provides", "status", "detail"], {
+        view: (r) => ({
+          detail:
+            r.status === "loaded"
+              ? Object.entries(r.capabilities)
+                  .map(([proto, c]) => `${proto}: ${c.length ? c.join(",") : "(none yet)"}`)
+                  .join("; ")
+              : "reason" in r
+                ? r.reason
+                : "",
+        }),
+      });
       for (const e of errors) process.stderr.write(`metal: ${e.message}\n`);
       if (errors.length) process.exitCode = 1;
     });

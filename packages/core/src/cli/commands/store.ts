@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { Command } from "commander";
 import { nodePaths } from "../../config/paths.js";
 import { createEtcdClient } from "../../ha/etcd-client.js";
@@ -24,11 +23,16 @@ export function storeCommand(program: Command): void {
       if (opts.from !== "file" || opts.to !== "etcd") throw new CliError("only --from file --to etcd is supported");
       const config = await loadCliConfig(opts.config);
       const stateDir = opts.stateDir ?? config.maintenance.stateDir ?? nodePaths(config.root).agentState;
-      const hosts = new FileInventoryStore(join(stateDir, "hosts")).loadSync();
+      const file = new FileInventoryStore({ stateDir });
+      const snapshot = await file.load();
+      const history = await file.readHistory();
+      await file.close();
       const etcd = createEtcdClient(config.store);
       try {
-        const n = await new EtcdInventoryStore(etcd, config.store.prefix, () => undefined).importHosts(hosts);
-        process.stdout.write(`copied ${n} hosts from ${join(stateDir, "hosts")} to etcd ${config.store.endpoints.join(",")} ${config.store.prefix}/hosts/\n`);
+        const n = await new EtcdInventoryStore(etcd, config.store.prefix).importSnapshot(snapshot, history);
+        process.stdout.write(
+          `copied ${n} hosts, ${snapshot.alarms.length} active alarms and ${history.length} history records from ${stateDir} to etcd ${config.store.endpoints.join(",")} ${config.store.prefix}\n`,
+        );
       } catch (err) {
         throw new CliError(`store migrate: ${(err as Error).message}`, 1);
       } finally {
