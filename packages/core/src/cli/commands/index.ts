@@ -5,6 +5,7 @@ import { bmcCommand } from "./bmc.js";
 import { clientCommand } from "./client.js";
 import { configCommand } from "./config.js";
 import { consoleCommand } from "./console.js";
+import { eventsCommand } from "./events.js";
 import { fsmCommand } from "./fsm.js";
 import { haCommand } from "./ha.js";
 import { hbsCommand } from "./hbs.js";
@@ -48,6 +49,7 @@ export const coreCommands: ReadonlyArray<(program: Command) => void> = [
   hostSwactCommand,
   hostDeleteCommand,
   alarmListCommand,
+  eventsCommand,
   fsmCommand,
   bmcCommand,
   consoleCommand,
