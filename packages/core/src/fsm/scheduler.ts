@@ -26,7 +26,7 @@ export class Scheduler {
   pass(): void {
     if (this.gate && !this.gate()) return;
     this.passes++;
-    for (const c of this.hosts.values()) dispatch(c);
+    for (const c of this.hosts.values()) if (!c.held) dispatch(c);
     for (const fn of this.afterPass) fn();
   }
 
