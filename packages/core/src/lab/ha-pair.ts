@@ -62,7 +62,7 @@ export class HaPair {
     try {
       etcd = await EtcdCluster.start({ baseDir: join(dir, "etcd") });
       const prefix = "/metal";
-      const [agentMgmt, agentPxeboot, clientMgmt, hbsCmd, hbsEvent, smServer0, smClient0, smServer1, smClient1] = await freeUdpPorts(9);
+      const [agentMgmt, agentPxeboot, clientMgmt, hbsCmd, hbsEvent, smServer0, smClient0, smServer1, smClient1, mtcalarm] = await freeUdpPorts(10);
       const apiPorts = await freeTcpPorts(2);
       const tokenFile = join(dir, "api-token");
       writeFileSync(tokenFile, `ha-pair-${process.pid}-${Date.now()}\n`);
@@ -80,10 +80,10 @@ export class HaPair {
           root: join(adir, "root"),
           node: { hostname, subfunctions: ["controller"] },
           networks: { mgmt: { address: ip, controller: ip } },
-          ports: { agentMgmt, agentPxeboot, clientMgmt, hbsCmd, hbsEvent, smServer: sm[i]?.[0] as number, smClient: sm[i]?.[1] as number },
+          ports: { agentMgmt, agentPxeboot, clientMgmt, hbsCmd, hbsEvent, mtcalarm, smServer: sm[i]?.[0] as number, smClient: sm[i]?.[1] as number },
           api: { address: "127.0.0.1", port: apiPorts[i] as number, tokenFile },
           // No hbsAgent in the pair harness: no heartbeat soak to wait for.
-          heartbeat: { agents: [], failureAction: "none" },
+          heartbeat: { agents: [], failureAction: "none", alarmAddress: ip },
           timeouts: { hostAddDelay: 1, cmdResponse: 1 },
           store: { kind: "etcd", endpoints: etcd?.endpoints ?? [], prefix },
           ha: { leaseTtlS: o.leaseTtlS ?? 3 },
