@@ -80,7 +80,10 @@ const CASES: FieldCase[] = [
         t.is(stateOf(r, h.hostname), "unlocked-enabled-available", h.hostname);
         // Booted with the power's return. (Seen once on a loaded machine: a second boot of a worker after the outage;
         // until that is understood the check is that every machine came back, not that maintenance left it alone.)
-        t.true(h.bootTimesS.some((b) => b >= outAt), `${h.hostname} booted after the outage`);
+        t.true(
+          h.bootTimesS.some((b) => b >= outAt),
+          `${h.hostname} booted after the outage`,
+        );
       }
       t.deepEqual(r.alarms, []);
     },
