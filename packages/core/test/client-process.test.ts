@@ -46,7 +46,7 @@ test("a real client's mtcAlive flows on mgmt, cluster-host and pxeboot, with fla
 test("lock creates both node-locked files, unlock removes both; a removed file comes back within 5 s", async (t) => {
   const p = await startPair(t, { hostIp: "127.0.1.62", client: (c) => ({ ...c, messaging: { ...c.messaging, mtcAlivePeriodMs: 1000 } }) });
   await p.waitFor(isAlive("mgmt"));
-  t.is(await p.agent.command("worker-1", "locked"), 0);
+  t.is(await p.agent.command("worker-1", "locked", { parms: [1] }), 1, "the LOCKED ACK echoes LOCK_PERSIST");
   t.true(existsSync(p.paths.nodeLocked));
   t.true(existsSync(p.paths.nodeLockedPersist));
   await p.waitFor((m) => m.kind === "mtcAlive" && (m.flags & MtcFlag.I_AM_LOCKED) !== 0);
@@ -118,6 +118,6 @@ test("a command with another host's MAC is dropped by the client (one log line),
   t.false(existsSync(p.paths.nodeLocked));
   t.regex(p.clientLog(), /mac mismatch/);
   p.agent.setHost({ hostname: "worker-1", mgmtIp: p.hostIp, mgmtMac: p.mac });
-  t.is(await p.agent.command("worker-1", "locked"), 0);
+  t.is(await p.agent.command("worker-1", "locked", { parms: [1] }), 1, "the LOCKED ACK echoes LOCK_PERSIST");
   t.true(existsSync(p.paths.nodeLocked));
 });

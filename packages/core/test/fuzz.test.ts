@@ -82,7 +82,7 @@ test("100k random and mutated datagrams at a live agent and a live client: both 
     await p.waitFor((m) => m.kind === "mtcAlive" && m.network === network && p.messages.indexOf(m) >= mark);
   }
   t.is(await p.agent.command("worker-1", "loopback"), 0);
-  t.is(await p.agent.command("worker-1", "locked"), 0);
+  t.is(await p.agent.command("worker-1", "locked", { parms: [1] }), 1, "the LOCKED ACK echoes LOCK_PERSIST");
   t.true(await eventually(() => p.messages.slice(mark).some((m) => m.kind === "mtcAlive" && (m.flags & 0x8) !== 0), 15_000));
   // Bad input was logged, rate-limited (one line per kind of drop and sender per 10 s): far fewer lines than datagrams.
   const dropLines = p.agentLog.filter((l) => l.msg === "mtcAgent inbox dropped a datagram").length;

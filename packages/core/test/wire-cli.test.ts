@@ -77,5 +77,5 @@ test("metal client refuses a config without the node's MAC, with a one-line reas
   writeFileSync(f, JSON.stringify({ root: dir, networks: { mgmt: { address: "127.0.1.70", controller: "127.0.0.1" } } }));
   const r = metal("client", "--config", f);
   t.is(r.status, 1);
-  t.regex(r.stderr.trim(), /^metal: client: node\.mac is required/);
+  t.regex(r.stderr.trim(), /^metal: client: node\.mac is required/m);
 });

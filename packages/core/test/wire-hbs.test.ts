@@ -156,7 +156,9 @@ test("a wrong vault byte count, a bad magic or a truncated vault makes the pulse
   badMagic.writeUInt16LE(0x1234, HBS_FIELDS_END + 2);
   t.regex((decodePulse(badMagic) as { reason: string }).reason, /magic/);
   t.false(decodePulse(good.subarray(0, good.length - 1)).ok);
-  t.false(decodePulse(Buffer.concat([good, Buffer.alloc(1)])).ok);
+  // Slack after the vault (an original dual-controller hbsAgent's request) is ignored, up to the 427-byte maximum.
+  t.true(decodePulse(Buffer.concat([good, Buffer.alloc(88)])).ok);
+  t.false(decodePulse(Buffer.concat([good, Buffer.alloc(HBS_PULSE_MAX)])).ok);
   t.false(decodePulse(Buffer.from("cgts pulse xyz:".padEnd(80, "\0"))).ok);
   t.false(decodePulse(Buffer.alloc(10)).ok);
   // Version 0 carries no cluster data: the fixed part alone is a valid pulse.

@@ -35,8 +35,14 @@ async function addPluginCommands(program: Command): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const json = argvWantsJson(argv.slice(2));
+  // A guess from the command line (for errors of the parse itself), settled by the options the command parsed:
+  // `--json` is a boolean on read commands but a value on `metal wire encode --json '{...}'`.
+  let json = argvWantsJson(argv.slice(2));
   const program = buildProgram(json);
+  program.hook("preAction", (_root, command) => {
+    const o = command.opts() as { json?: unknown; format?: unknown };
+    json = o.json === true || o.format === "json";
+  });
   // A core command (a daemon such as `metal client`, or `metal wire`) needs no plugin CLI: skip importing
   // every plugin, which is most of the start-up time. Help and plugin commands still load them.
   const first = argv[2];

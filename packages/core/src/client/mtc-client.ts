@@ -330,7 +330,8 @@ export class MtcClient {
         const persist = msg.num > 0 && msg.parm[0] !== 0;
         await this.locked.lock(persist);
         this.log.debug({ persist }, "locked");
-        return this.ack(d, msg, 0);
+        // The original echoes the LOCKED message as it came (parm[0] = LOCK_PERSIST), not an rc.
+        return this.ack(d, msg, msg.parm[0]);
       }
       case MtcCmd.MTC_MSG_UNLOCKED:
         await this.locked.unlock();

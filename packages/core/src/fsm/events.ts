@@ -1,6 +1,6 @@
 import type { HeartbeatEvent, HostMessage } from "../agent/ports.js";
 import { DegradeMask } from "../inventory/host.js";
-import { forceFullEnable } from "./common.js";
+import { forceFullEnable, lockPersistParm } from "./common.js";
 import { type HostCtx, type MaintenanceEnv, MtcFlag } from "./host-context.js";
 import type { Mnfa } from "./mnfa.js";
 import { applyPmonEvent, isPmonEvent, pmondReady, refreshPmonDegrade } from "./pmon-events.js";
@@ -77,7 +77,7 @@ function flagAudit(c: HostCtx, flags: number, network: string): void {
   if (!c.alive || c.run?.handler === "disable") return;
   if (!c.locked && flags & MtcFlag.Locked) c.send("unlocked", { network: network as "mgmt", expectAck: false });
   if (c.locked && !(flags & MtcFlag.Locked) && c.action === "none")
-    c.send("locked", { network: network as "mgmt", parms: [c.cfg.system.type === "aio-sx" ? 0 : 1], expectAck: false });
+    c.send("locked", { network: network as "mgmt", parms: [lockPersistParm(c)], expectAck: false });
   const inService = !c.locked && c.rec.operational === "enabled" && c.action === "none" && !c.arDisabled;
   if (inService && !c.isSelf && flags & (MtcFlag.MainGoenableFail | MtcFlag.MainServicesFail)) {
     forceFullEnable(c, flags & MtcFlag.MainGoenableFail ? "out-of-band goenabled failure" : "host services failure");

@@ -86,8 +86,8 @@ export function encodePulse(p: HbsPulse): Buffer {
 
 /**
  * Decode a pulse. The header must be one of the two pulse headers and the fixed fields complete; a version-1
- * pulse that carries cluster data must carry a well-formed vault (its byte count matching its histories),
- * otherwise the whole pulse is refused.
+ * pulse that carries cluster data must carry a well-formed vault (its byte count matching its histories, the
+ * datagram at least that long; trailing slack up to 427 bytes is ignored), otherwise the whole pulse is refused.
  */
 export function decodePulse(data: Buffer): PulseDecodeResult {
   if (data.length < HBS_FIELDS_END) return { ok: false, reason: `short pulse: ${data.length} bytes, need at least ${HBS_FIELDS_END}` };
@@ -110,7 +110,10 @@ export function decodePulse(data: Buffer): PulseDecodeResult {
   if (pulse.version >= HBS_MESSAGE_VERSION && data.length > HBS_FIELDS_END) {
     const v = decodeClusterVault(data.subarray(HBS_FIELDS_END));
     if (!v.ok) return { ok: false, reason: v.reason };
-    if (HBS_FIELDS_END + v.bytes !== data.length) return { ok: false, reason: `pulse of ${data.length} bytes carries a ${v.bytes}-byte vault` };
+    // The original sends sizeof(hbs_message_type) minus the unused history bytes of its *whole* vault (the peer's
+    // histories included) while the vault header counts only its own: bytes past the announced vault are slack, as
+    // the original receiver treats them (a 188-byte vault arrives in 339 or 427 bytes). Short is still refused.
+    if (HBS_FIELDS_END + v.bytes > data.length) return { ok: false, reason: `pulse of ${data.length} bytes carries a ${v.bytes}-byte vault` };
     pulse.cluster = v.vault;
   }
   return { ok: true, pulse };

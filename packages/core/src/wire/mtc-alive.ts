@@ -30,11 +30,13 @@ export interface MtcAlive {
   payload: MtcAlivePayload;
 }
 
-/** The mtcAlive message: header "cgts mtc message:", cmd 5, num 4, JSON in buf. */
+/** The mtcAlive message: header "cgts mtc message:", ver 0, cmd 5, num 4, JSON in buf. */
 export function mtcAliveMessage(alive: MtcAlive): MtcMessage {
   return mtcMessage({
     signature: Signature.workerMsg,
     cmd: MtcCmd.MTC_MSG_MTCALIVE,
+    // The original client builds the mtcAlive from a zeroed struct: ver stays 0 (MTC_CMD_VERSION is for commands).
+    ver: 0,
     num: 4,
     parm: [alive.uptime >>> 0, alive.health >>> 0, alive.flags >>> 0, alive.sequence >>> 0, 0],
     buf: JSON.stringify(alive.payload),

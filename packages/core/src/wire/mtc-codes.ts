@@ -89,6 +89,8 @@ export function mtcCodeName(code: number): string {
 }
 
 export function mtcCodeByName(name: string): number | undefined {
-  const v = (MtcCmd as Record<string, number>)[name] ?? (MtcEvent as Record<string, number>)[name];
-  return v;
+  // Own keys only: 'toString' or 'constructor' is not a code name.
+  if (Object.hasOwn(MtcCmd, name)) return (MtcCmd as Record<string, number>)[name];
+  if (Object.hasOwn(MtcEvent, name)) return (MtcEvent as Record<string, number>)[name];
+  return undefined;
 }

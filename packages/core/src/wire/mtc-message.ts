@@ -92,11 +92,12 @@ export function encodeMtcMessage(msg: MtcMessage, options: { full?: boolean } = 
   sig.copy(out, 0);
   if (msg.mac !== undefined) {
     const mac = Buffer.from(msg.mac, "latin1");
-    if (mac.length > MTC_HDR_SIZE - MTC_SIGNATURE_LEN - 1) throw new RangeError("mac too long for the header");
+    // Up to the end of the header, as decode reads it (a 47-byte field has no NUL; decode stops at the header end).
+    if (mac.length > MTC_HDR_SIZE - MTC_SIGNATURE_LEN) throw new RangeError(`mac too long for the header (max ${MTC_HDR_SIZE - MTC_SIGNATURE_LEN})`);
     mac.copy(out, MTC_SIGNATURE_LEN);
   } else if (msg.hostname !== undefined) {
     const host = Buffer.from(msg.hostname, "latin1");
-    if (host.length > MTC_HDR_SIZE - 18 - 1) throw new RangeError("hostname too long for the header (max 45)");
+    if (host.length > MTC_HDR_SIZE - 18) throw new RangeError(`hostname too long for the header (max ${MTC_HDR_SIZE - 18})`);
     host.copy(out, 18);
   }
   const u16 = (v: number, what: string) => {

@@ -9,6 +9,9 @@ export class EmulatedMachine {
   /** What an AMI-style settings object holds until the next boot applies it. */
   pendingBoot: Record<string, unknown> | undefined;
   media = { inserted: false, image: null as string | null };
+  secureBoot = false;
+  /** Called when the power state settles On or Off (the emulator's EventService emits ResourceChanged). */
+  onPower?: (state: "On" | "Off") => void;
   /** The TransferProtocolType the inserted media came with (named, or derived from the URL scheme). */
   mediaProtocol: string | null = null;
   sensors: EmulatedSensor[];
@@ -51,16 +54,18 @@ export class EmulatedMachine {
   private go(target: "On" | "Off"): void {
     clearTimeout(this.transition);
     const ms = this.profile.faults.poweringMs;
-    if (ms <= 0) {
+    const settle = () => {
+      const changed = this.power !== target;
       this.power = target;
       this.applyPendingBoot(target);
+      if (changed) this.onPower?.(target);
+    };
+    if (ms <= 0) {
+      settle();
       return;
     }
     this.power = target === "On" ? "PoweringOn" : "PoweringOff";
-    this.transition = setTimeout(() => {
-      this.power = target;
-      this.applyPendingBoot(target);
-    }, ms);
+    this.transition = setTimeout(settle, ms);
   }
 
   private applyPendingBoot(target: "On" | "Off"): void {

@@ -83,6 +83,10 @@ export interface EmulatorProfile {
   resetTypes: string[];
   bootTargets: string[];
   sensors: EmulatedSensor[];
+  /** Inventory served under the System (Processors, SimpleStorage, EthernetInterfaces), for clients like sushy. */
+  processors: Array<{ model: string; cores: number; threads: number }>;
+  disks: Array<{ name: string; capacityBytes: number }>;
+  nics: Array<{ mac: string; speedMbps: number }>;
   quirks: EmulatorQuirks;
   faults: EmulatorFaults;
 }
@@ -124,6 +128,12 @@ export function defaultProfile(): EmulatorProfile {
       { name: "PS1 Voltage", kind: "voltage", reading: 230, health: "OK", thresholds: { lowerCritical: 180, upperCritical: 264 } },
       { name: "System Power", kind: "power", reading: 182, health: "OK" },
     ],
+    processors: [
+      { model: "Emulated Xeon 8-core", cores: 8, threads: 16 },
+      { model: "Emulated Xeon 8-core", cores: 8, threads: 16 },
+    ],
+    disks: [{ name: "Disk0", capacityBytes: 480_103_981_056 }],
+    nics: [{ mac: "52:54:00:12:34:56", speedMbps: 10_000 }],
     quirks: {},
     faults: structuredClone(DEFAULT_FAULTS),
   };

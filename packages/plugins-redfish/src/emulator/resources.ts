@@ -47,6 +47,10 @@ export class RedfishTree {
       Chassis: { "@odata.id": `${r}/Chassis` },
       Managers: { "@odata.id": `${r}/Managers` },
       AccountService: { "@odata.id": `${r}/AccountService` },
+      EventService: { "@odata.id": `${r}/EventService` },
+      UpdateService: { "@odata.id": `${r}/UpdateService` },
+      // The ServiceRoot property that links the TaskService is named "Tasks" (ServiceRoot schema).
+      Tasks: { "@odata.id": `${r}/TaskService` },
       ...(this.p.quirks.noSessions
         ? {}
         : { SessionService: { "@odata.id": `${r}/SessionService` }, Links: { Sessions: { "@odata.id": `${r}/SessionService/Sessions` } } }),
@@ -91,6 +95,12 @@ export class RedfishTree {
       ...(q.bootSettingsObject ? { "@Redfish.Settings": { SettingsObject: { "@odata.id": this.bootSettingsPath } } } : {}),
       ...(q.virtualMediaUnderSystem ? { VirtualMedia: { "@odata.id": this.virtualMediaCollection } } : {}),
       Actions: { "#ComputerSystem.Reset": reset },
+      ProcessorSummary: { Count: this.p.processors.length, Model: this.p.processors[0]?.model ?? "", Status: { State: "Enabled", Health: "OK" } },
+      Processors: { "@odata.id": `${this.systemPath}/Processors` },
+      SimpleStorage: { "@odata.id": `${this.systemPath}/SimpleStorage` },
+      EthernetInterfaces: { "@odata.id": `${this.systemPath}/EthernetInterfaces` },
+      Bios: { "@odata.id": `${this.systemPath}/Bios` },
+      SecureBoot: { "@odata.id": `${this.systemPath}/SecureBoot` },
       Links: { Chassis: [{ "@odata.id": this.chassisPath }], ManagedBy: [{ "@odata.id": this.managerPath }] },
     };
   }
@@ -315,9 +325,155 @@ export class RedfishTree {
       "@odata.type": "#ManagerAccount.v1_7_0.ManagerAccount",
       Id: "1",
       UserName: this.p.username,
+      Name: "User Account",
+      Description: "The emulator's one account",
+      AccountTypes: ["Redfish"],
+      Password: null,
       RoleId: "Administrator",
       Enabled: true,
       Locked: false,
+      Links: { Role: { "@odata.id": `${this.root}/AccountService/Roles/Administrator` } },
+    };
+  }
+
+  /** The predefined roles of the Redfish Privilege Registry. */
+  static readonly ROLES: Record<string, string[]> = {
+    Administrator: ["Login", "ConfigureManager", "ConfigureUsers", "ConfigureSelf", "ConfigureComponents"],
+    Operator: ["Login", "ConfigureSelf", "ConfigureComponents"],
+    ReadOnly: ["Login", "ConfigureSelf"],
+  };
+
+  role(id: string): object | undefined {
+    const privileges = RedfishTree.ROLES[id];
+    if (!privileges) return undefined;
+    return {
+      "@odata.id": `${this.root}/AccountService/Roles/${id}`,
+      "@odata.type": "#Role.v1_3_1.Role",
+      Id: id,
+      Name: `${id} Role`,
+      RoleId: id,
+      IsPredefined: true,
+      AssignedPrivileges: privileges,
+    };
+  }
+
+  processor(i: number): object | undefined {
+    const c = this.p.processors[i];
+    if (!c) return undefined;
+    const id = `CPU${i + 1}`;
+    return {
+      "@odata.id": `${this.systemPath}/Processors/${id}`,
+      "@odata.type": "#Processor.v1_11_0.Processor",
+      Id: id,
+      Name: "Processor",
+      Socket: id,
+      ProcessorType: "CPU",
+      ProcessorArchitecture: "x86",
+      InstructionSet: "x86-64",
+      Manufacturer: this.p.manufacturer,
+      Model: c.model,
+      TotalCores: c.cores,
+      TotalThreads: c.threads,
+      Status: { State: "Enabled", Health: "OK" },
+    };
+  }
+
+  simpleStorage(): object {
+    return {
+      "@odata.id": `${this.systemPath}/SimpleStorage/1`,
+      "@odata.type": "#SimpleStorage.v1_3_0.SimpleStorage",
+      Id: "1",
+      Name: "Simple Storage Controller",
+      UefiDevicePath: "PciRoot(0x0)/Pci(0x1F,0x2)/Sata(0x0,0xFFFF,0x0)",
+      Devices: this.p.disks.map((d) => ({ Name: d.name, CapacityBytes: d.capacityBytes, Status: { State: "Enabled", Health: "OK" } })),
+      Status: { State: "Enabled", Health: "OK" },
+    };
+  }
+
+  ethernetInterface(i: number): object | undefined {
+    const n = this.p.nics[i];
+    if (!n) return undefined;
+    const id = String(i + 1);
+    return {
+      "@odata.id": `${this.systemPath}/EthernetInterfaces/${id}`,
+      "@odata.type": "#EthernetInterface.v1_6_0.EthernetInterface",
+      Id: id,
+      Name: `Ethernet Interface ${id}`,
+      MACAddress: n.mac,
+      PermanentMACAddress: n.mac,
+      SpeedMbps: n.speedMbps,
+      LinkStatus: "LinkUp",
+      Status: { State: "Enabled", Health: "OK" },
+    };
+  }
+
+  bios(): object {
+    return {
+      "@odata.id": `${this.systemPath}/Bios`,
+      "@odata.type": "#Bios.v1_1_0.Bios",
+      Id: "BIOS",
+      Name: "BIOS Configuration",
+      AttributeRegistry: "BiosAttributeRegistry.v1_0_0",
+      Attributes: { BootMode: this.m.boot.mode === "UEFI" ? "Uefi" : "Bios", ProcTurboMode: "Enabled", SriovGlobalEnable: "Disabled" },
+      Actions: {
+        "#Bios.ResetBios": { target: `${this.systemPath}/Bios/Actions/Bios.ResetBios` },
+        "#Bios.ChangePassword": { target: `${this.systemPath}/Bios/Actions/Bios.ChangePassword` },
+      },
+    };
+  }
+
+  secureBoot(): object {
+    return {
+      "@odata.id": `${this.systemPath}/SecureBoot`,
+      "@odata.type": "#SecureBoot.v1_1_0.SecureBoot",
+      Id: "SecureBoot",
+      Name: "UEFI Secure Boot",
+      SecureBootEnable: this.m.secureBoot,
+      SecureBootCurrentBoot: this.m.secureBoot ? "Enabled" : "Disabled",
+      SecureBootMode: "DeployedMode",
+    };
+  }
+
+  updateService(): object {
+    return {
+      "@odata.id": `${this.root}/UpdateService`,
+      "@odata.type": "#UpdateService.v1_8_0.UpdateService",
+      Id: "UpdateService",
+      Name: "Update Service",
+      ServiceEnabled: false,
+      Status: { State: "Disabled", Health: "OK" },
+      FirmwareInventory: { "@odata.id": `${this.root}/UpdateService/FirmwareInventory` },
+      Actions: { "#UpdateService.SimpleUpdate": { target: `${this.root}/UpdateService/Actions/UpdateService.SimpleUpdate` } },
+    };
+  }
+
+  firmware(id: string): object | undefined {
+    const items: Record<string, [string, string]> = { BMC: ["BMC Firmware", this.p.bmcFirmware], BIOS: ["System BIOS", this.p.biosVersion] };
+    const item = items[id];
+    if (!item) return undefined;
+    return {
+      "@odata.id": `${this.root}/UpdateService/FirmwareInventory/${id}`,
+      "@odata.type": "#SoftwareInventory.v1_3_0.SoftwareInventory",
+      Id: id,
+      Name: item[0],
+      Version: item[1],
+      Updateable: false,
+      Status: { State: "Enabled", Health: "OK" },
+    };
+  }
+
+  taskService(): object {
+    return {
+      "@odata.id": `${this.root}/TaskService`,
+      "@odata.type": "#TaskService.v1_1_5.TaskService",
+      Id: "TaskService",
+      Name: "Task Service",
+      ServiceEnabled: true,
+      DateTime: new Date().toISOString(),
+      CompletedTaskOverWritePolicy: "Oldest",
+      LifeCycleEventOnTaskStateChange: true,
+      Status: { State: "Enabled", Health: "OK" },
+      Tasks: { "@odata.id": `${this.root}/TaskService/Tasks` },
     };
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
+import { EmulatedEventService } from "./events.js";
 import { EmulatedMachine } from "./machine.js";
 import { type EmulatorFaults, type EmulatorProfile, type EmulatorProfileInput, mergeProfile } from "./profile.js";
 import { RedfishTree } from "./resources.js";
@@ -35,6 +36,8 @@ function redfishError(status: number, messageId: string, message: string): Reply
   };
 }
 
+const r0 = (t: RedfishTree) => t.root;
+
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -50,6 +53,8 @@ export class RedfishEmulator {
   readonly profile: EmulatorProfile;
   readonly machine: EmulatedMachine;
   readonly tree: RedfishTree;
+  /** EventService: SSE and push subscriptions; `events.drop()` is the subscription-loss fault. */
+  readonly events: EmulatedEventService;
   private readonly sessions = new Map<string, Session>();
   private nextSessionId = 1;
   private server: http.Server | undefined;
@@ -61,6 +66,30 @@ export class RedfishEmulator {
     this.profile = mergeProfile(profile);
     this.machine = new EmulatedMachine(this.profile);
     this.tree = new RedfishTree(this.profile, this.machine);
+    this.events = new EmulatedEventService(this.tree.root);
+    this.machine.onPower = (state) =>
+      this.events.emit({
+        EventType: "ResourceUpdated",
+        MessageId: "ResourceEvent.1.0.ResourceChanged",
+        Message: `The power state of the system changed to ${state}.`,
+        MessageArgs: [],
+        Severity: "OK",
+        OriginOfCondition: { "@odata.id": this.tree.systemPath },
+      });
+  }
+
+  /** A sensor's health changed: an Alert naming the sensor (threshold exceeded or cleared). */
+  private sensorEvent(name: string, health: string, reading: number | null): void {
+    const id = name.replace(/[^A-Za-z0-9]/g, "");
+    const bad = health === "Warning" || health === "Critical";
+    this.events.emit({
+      EventType: "Alert",
+      MessageId: bad ? "ResourceEvent.1.0.ResourceErrorThresholdExceeded" : "ResourceEvent.1.0.ResourceErrorThresholdCleared",
+      Message: `Sensor ${name} is ${health} (reading ${reading ?? "none"}).`,
+      MessageArgs: [name, String(reading ?? "")],
+      Severity: health === "Critical" ? "Critical" : health === "Warning" ? "Warning" : "OK",
+      OriginOfCondition: { "@odata.id": `${this.tree.chassisPath}/Sensors/${id}` },
+    });
   }
 
   get faults(): EmulatorFaults {
@@ -110,6 +139,7 @@ export class RedfishEmulator {
 
   async close(): Promise<void> {
     this.machine.stop();
+    this.events.close();
     const s = this.server;
     this.server = undefined;
     if (!s) return;
@@ -180,6 +210,14 @@ export class RedfishEmulator {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = (req.url ?? "/").split("?")[0] ?? "/";
+    if (req.method === "GET" && url === this.events.ssePath) {
+      // Server-Sent Events: the response stays open; authenticated like any other resource.
+      if (!this.authenticate(req)) return this.send(res, req, redfishError(401, "NoValidSession", "authentication required"));
+      this.requestLog.push({ method: "GET", path: url, status: 200 });
+      this.events.openStream(res);
+      return;
+    }
     const latency = this.profile.faults.latencyMs;
     const body = await this.readBody(req);
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
@@ -223,6 +261,35 @@ export class RedfishEmulator {
       return redfishError(404, "ResourceMissingAtURI", `session ${id} not found`);
     }
     if (method === "POST" && path === t.resetTarget) return this.reset(body);
+    const ev = this.events;
+    if (method === "POST" && path === ev.subscriptionsPath) {
+      const r = ev.subscribe(body);
+      if ("error" in r) return redfishError(400, r.messageId, r.error);
+      const location = `${ev.subscriptionsPath}/${r.id}`;
+      return { status: 201, headers: { Location: location }, body: ev.subscription(r.id) };
+    }
+    if (method === "DELETE" && path.startsWith(`${ev.subscriptionsPath}/`)) {
+      return ev.unsubscribe(path.slice(ev.subscriptionsPath.length + 1)) ? { status: 204 } : redfishError(404, "ResourceMissingAtURI", `${path} not found`);
+    }
+    if (method === "POST" && path === `${ev.path}/Actions/EventService.SubmitTestEvent`) {
+      const type = typeof body.EventType === "string" && ["ResourceUpdated", "Alert", "StatusChange"].includes(body.EventType) ? body.EventType : "Alert";
+      ev.emit({
+        EventType: type as "Alert",
+        MessageId: typeof body.MessageId === "string" ? body.MessageId : "TestEvent.1.0.TestEvent",
+        Message: typeof body.Message === "string" ? body.Message : "Test event",
+        MessageArgs: Array.isArray(body.MessageArgs) ? body.MessageArgs.map(String) : [],
+        Severity: body.Severity === "Critical" || body.Severity === "Warning" ? body.Severity : "OK",
+        OriginOfCondition: { "@odata.id": typeof body.OriginOfCondition === "string" ? body.OriginOfCondition : t.systemPath },
+      });
+      return { status: 204 };
+    }
+    if (method === "PATCH" && path === `${t.systemPath}/SecureBoot`) {
+      if (typeof body.SecureBootEnable !== "boolean") return redfishError(400, "PropertyValueTypeError", "SecureBootEnable must be a boolean");
+      this.machine.secureBoot = body.SecureBootEnable;
+      return { status: 204 };
+    }
+    if (method === "POST" && path === `${r0(t)}/UpdateService/Actions/UpdateService.SimpleUpdate`)
+      return redfishError(400, "ActionNotSupported", "firmware updates are not emulated (UpdateService.ServiceEnabled is false)");
     if (method === "PATCH" && this.profile.quirks.ifMatchRequired) {
       const current = this.get(path);
       const ifMatch = req.headers["if-match"];
@@ -301,7 +368,55 @@ export class RedfishEmulator {
         return t.collection(path, "ManagerAccount", [`${path}/1`]);
       case `${r}/AccountService/Accounts/1`:
         return t.account();
+      case `${r}/AccountService/Roles`:
+        return t.collection(
+          path,
+          "Role",
+          Object.keys(RedfishTree.ROLES).map((id) => `${path}/${id}`),
+        );
+      case `${t.systemPath}/Processors`:
+        return t.collection(
+          path,
+          "Processor",
+          this.profile.processors.map((_, i) => `${path}/CPU${i + 1}`),
+        );
+      case `${t.systemPath}/SimpleStorage`:
+        return t.collection(path, "SimpleStorage", [`${path}/1`]);
+      case `${t.systemPath}/SimpleStorage/1`:
+        return t.simpleStorage();
+      case `${t.systemPath}/EthernetInterfaces`:
+        return t.collection(
+          path,
+          "EthernetInterface",
+          this.profile.nics.map((_, i) => `${path}/${i + 1}`),
+        );
+      case `${t.systemPath}/Bios`:
+        return t.bios();
+      case `${t.systemPath}/SecureBoot`:
+        return t.secureBoot();
+      case `${r}/UpdateService`:
+        return t.updateService();
+      case `${r}/UpdateService/FirmwareInventory`:
+        return t.collection(path, "SoftwareInventory", [`${path}/BMC`, `${path}/BIOS`]);
+      case `${r}/TaskService`:
+        return t.taskService();
+      case `${r}/TaskService/Tasks`:
+        return t.collection(path, "Task", []);
+      case `${r}/EventService`:
+        return this.events.resource();
+      case this.events.subscriptionsPath:
+        return t.collection(
+          path,
+          "EventDestination",
+          this.events.subscriptionIds().map((id) => `${path}/${id}`),
+        );
     }
+    if (path.startsWith(`${r}/AccountService/Roles/`)) return t.role(path.slice(`${r}/AccountService/Roles/`.length));
+    if (path.startsWith(`${t.systemPath}/Processors/CPU`)) return t.processor(Number(path.slice(`${t.systemPath}/Processors/CPU`.length)) - 1);
+    if (path.startsWith(`${t.systemPath}/EthernetInterfaces/`))
+      return t.ethernetInterface(Number(path.slice(`${t.systemPath}/EthernetInterfaces/`.length)) - 1);
+    if (path.startsWith(`${r}/UpdateService/FirmwareInventory/`)) return t.firmware(path.slice(`${r}/UpdateService/FirmwareInventory/`.length));
+    if (path.startsWith(`${this.events.subscriptionsPath}/`)) return this.events.subscription(path.slice(this.events.subscriptionsPath.length + 1));
     if (path.startsWith(sensorPrefix)) return t.sensor(path.slice(sensorPrefix.length));
     if (path.startsWith(`${r}/SessionService/Sessions/`)) {
       const id = path.slice(`${r}/SessionService/Sessions/`.length);
@@ -426,9 +541,16 @@ export class RedfishEmulator {
     if (path.startsWith(sensorPrefix) && method === "PATCH") {
       const s = this.machine.sensors.find((x) => x.name === path.slice(sensorPrefix.length));
       if (!s) return redfishError(404, "ResourceMissingAtURI", "no such sensor");
+      const before = s.health;
       if (typeof body.reading === "number" || body.reading === null) s.reading = body.reading as number | null;
       if (typeof body.health === "string" && ["OK", "Warning", "Critical", "Absent"].includes(body.health)) s.health = body.health as typeof s.health;
+      if (s.health !== before) this.sensorEvent(s.name, s.health, s.reading);
       return { status: 200, body: s };
+    }
+    if (path === "/emulator/events/drop" && method === "POST") {
+      // The fault a BMC reset plays on eventing: subscriptions and streams vanish without notice.
+      this.events.drop();
+      return { status: 204 };
     }
     return redfishError(404, "ResourceMissingAtURI", `${path} not found`);
   }

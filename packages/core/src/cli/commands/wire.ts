@@ -48,21 +48,33 @@ export function describeDatagram(hex: string): Record<string, unknown> {
 }
 
 const u32 = z.number().int().min(0).max(0xffffffff);
+/**
+ * What `encode` takes: what `decode` prints (so a decoded datagram encodes back), or a hand-written subset.
+ * signatureName, cmdName, json and mtcAlive are decode's derived views: checked against the fields they derive
+ * from when those are given, otherwise used in their place (signatureName → signature, cmdName → cmd, json →
+ * payload); mtcAlive is derived from buf and ignored.
+ */
 const encodeInput = z
   .object({
-    /** A literal 17-character signature or its name (cmdReq, workerMsg, ...). */
-    signature: z.string().min(1).max(17),
-    cmd: z.union([u32, z.string().min(1)]),
+    /** A 1..17-character signature, or a signature name (cmdReq, workerMsg, ...). */
+    signature: z.string().min(1).max(17).optional(),
+    signatureName: z.string().min(1).max(32).nullable().optional(),
+    cmd: z.union([u32, z.string().min(1)]).optional(),
+    cmdName: z.string().min(1).max(64).nullable().optional(),
     ver: z.number().int().min(0).max(0xffff).optional(),
     rev: z.number().int().min(0).max(0xffff).optional(),
     res: u32.optional(),
     num: u32.optional(),
     parm: z.array(u32).max(5).optional(),
-    mac: z.string().max(46).optional(),
-    hostname: z.string().max(45).optional(),
+    mac: z.string().max(47).optional(),
+    hostname: z.string().max(46).optional(),
     buf: z.string().optional(),
     /** An object written into buf as JSON. */
     payload: z.record(z.string(), z.unknown()).optional(),
+    /** decode's parsed view of buf: the payload when buf is absent. */
+    json: z.unknown().optional(),
+    /** decode's view of an mtcAlive's buf: derived, ignored. */
+    mtcAlive: z.unknown().optional(),
   })
   .strict();
 
@@ -80,12 +92,27 @@ export function encodeDescription(json: string, full: boolean): string {
     throw new CliError(`--json: ${i?.path.join(".") || "(top level)"}: ${i?.message}`);
   }
   const v = parsed.data;
-  const signature = (Signature as Record<string, string>)[v.signature] ?? v.signature;
-  if (!signatureName(signature))
-    throw new CliError(`--json: signature: '${v.signature}' is neither a signature name (${Object.keys(Signature).join(", ")}) nor one of their strings`);
-  const cmd = typeof v.cmd === "number" ? v.cmd : mtcCodeByName(v.cmd);
-  if (cmd === undefined) throw new CliError(`--json: cmd: unknown code name '${v.cmd}'`);
+  const byName = (n: string | null | undefined) => (n && Object.hasOwn(Signature, n) ? (Signature as Record<string, string>)[n] : undefined);
+  if (v.signatureName && !byName(v.signatureName))
+    throw new CliError(`--json: signatureName: '${v.signatureName}' is not a signature name (${Object.keys(Signature).join(", ")})`);
+  if (v.signature === undefined && !v.signatureName) throw new CliError("--json: signature: required");
+  // A name, or any literal header string (decode prints unknown signatures too; encode takes them back).
+  const signature = v.signature === undefined ? (byName(v.signatureName) as string) : (byName(v.signature) ?? v.signature);
+  // A literal that is no known signature is taken as decode printed it (signatureName: null); by hand it is
+  // most likely a mistyped name.
+  if (!signatureName(signature) && v.signatureName !== null)
+    throw new CliError(
+      `--json: signature: '${v.signature}' is neither a signature name (${Object.keys(Signature).join(", ")}) nor one of their strings (give "signatureName": null to send it as it is)`,
+    );
+  if (v.signatureName && byName(v.signatureName) !== signature)
+    throw new CliError(`--json: signatureName '${v.signatureName}' does not match signature '${v.signature}'`);
+  if (v.cmd === undefined && !v.cmdName) throw new CliError("--json: cmd: required");
+  const cmd = v.cmd === undefined ? mtcCodeByName(v.cmdName as string) : typeof v.cmd === "number" ? v.cmd : mtcCodeByName(v.cmd);
+  if (cmd === undefined) throw new CliError(`--json: cmd: unknown code name '${v.cmd ?? v.cmdName}'`);
+  if (v.cmdName && v.cmd !== undefined && mtcCodeByName(v.cmdName) !== cmd && mtcCodeName(cmd) !== v.cmdName)
+    throw new CliError(`--json: cmdName '${v.cmdName}' does not match cmd ${String(v.cmd)}`);
   if (v.buf !== undefined && v.payload !== undefined) throw new CliError("--json: give buf or payload, not both");
+  const payloadText = v.payload !== undefined ? JSON.stringify(v.payload) : v.buf === undefined && v.json !== undefined ? JSON.stringify(v.json) : undefined;
   const parm: [number, number, number, number, number] = [0, 0, 0, 0, 0];
   (v.parm ?? []).forEach((p, i) => {
     parm[i] = p;
@@ -94,12 +121,12 @@ export function encodeDescription(json: string, full: boolean): string {
     const msg = mtcMessage({
       signature: signature as (typeof Signature)[SignatureName],
       cmd,
-      ver: v.ver ?? (v.payload ? 2 : 1),
+      ver: v.ver ?? (payloadText !== undefined ? 2 : 1),
       rev: v.rev ?? 0,
       res: v.res ?? 0,
       num: v.num ?? v.parm?.length ?? 0,
       parm,
-      buf: v.payload ? JSON.stringify(v.payload) : (v.buf ?? ""),
+      buf: payloadText ?? v.buf ?? "",
       ...(v.mac !== undefined ? { mac: v.mac } : {}),
       ...(v.hostname !== undefined ? { hostname: v.hostname } : {}),
     });
