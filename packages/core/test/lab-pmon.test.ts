@@ -17,6 +17,7 @@ test("crash hbsClient → restarted, no reboot; crash a critical restarts=0 proc
       "--duration",
       "160",
       "--settle",
+      "--pmon",
       "--pmon-conf",
       "labsvc:severity=critical,restarts=0",
       // The critical crash first, while the host is surely in service; the hbsClient crash once it is back.

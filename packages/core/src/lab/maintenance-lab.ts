@@ -68,7 +68,10 @@ export interface MaintenanceLabOptions {
   config?: MetalConfigInput;
   /** --controller-uptime S: controller-0's uptime when the agent starts (below dor_mode_detect → DOR); default 1e6. */
   controllerUptimeS?: number;
-  /** pmond and hostwd on every machine (issue 13; default on): lab/pmon-lab.ts. */
+  /**
+   * pmond and hostwd on every machine, mtcClient and hbsClient as pmond's children (issue 13): lab/pmon-lab.ts. Off by
+   * default: a machine then takes three process starts to answer, which on a loaded machine can miss the enable's reboot.
+   */
   pmon?: boolean | PmonLabOptions;
 }
 
@@ -187,10 +190,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   const { hbsCmd, hbsEvent } = ports;
   const controllerIp = "127.0.0.1";
   const started0 = clock.now();
-  const pmonLab =
-    o.pmon === false
-      ? undefined
-      : await PmonLab.create(o.speed, o.pmon === true || o.pmon === undefined ? {} : o.pmon, () => Math.round((clock.now() - started0) / 100) / 10);
+  const pmonLab = o.pmon ? await PmonLab.create(o.speed, o.pmon === true ? {} : o.pmon, () => Math.round((clock.now() - started0) / 100) / 10) : undefined;
   // With pmond on every machine the hbsClients' PMOND_FLAG comes from its pulses.
   const heartbeat = {
     mode: "unicast" as const,

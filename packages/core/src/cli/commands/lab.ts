@@ -49,7 +49,7 @@ export function labCommand(program: Command): void {
     .option("--settle", "end early, once every --do step ran and the hosts stay settled (--duration is then the limit)")
     .option("--json", "print the final host states, the active alarms and the state history as JSON instead of a live table")
     .option("--keep", "keep the per-host root directories")
-    .option("--no-pmon", "run mtcClient and hbsClient in one host process, without pmond and hostwd")
+    .option("--pmon", "run pmond and hostwd on every host, with mtcClient and hbsClient as pmond's child processes (crash-process needs it)")
     .option(
       "--pmon-conf <NAME:key=value,...>",
       "add or change a pmon.d process conf on every host, e.g. 'labsvc:severity=critical,restarts=0' (a new NAME runs sleep under pmond)",
@@ -82,7 +82,7 @@ export function labCommand(program: Command): void {
         mnfaTimeout?: number;
         controllerUptime?: number;
         config?: string;
-        pmon: boolean;
+        pmon?: boolean;
         pmonConf: Record<string, Record<string, string>>;
       }) => {
         if (!["standard", "aio-sx", "aio-dx"].includes(opts.systemType))
@@ -115,7 +115,7 @@ export function labCommand(program: Command): void {
           ...(opts.mnfaTimeout !== undefined ? { mnfaTimeoutS: opts.mnfaTimeout } : {}),
           ...(opts.controllerUptime !== undefined ? { controllerUptimeS: opts.controllerUptime } : {}),
           ...(config ? { config } : {}),
-          pmon: opts.pmon ? { pmonConfs: opts.pmonConf } : false,
+          pmon: opts.pmon || Object.keys(opts.pmonConf).length > 0 ? { pmonConfs: opts.pmonConf } : false,
           out: process.stdout,
         });
         const surprising = result.steps.filter((e) => (e.outcome === "refused") !== e.expectRefused);
