@@ -2,19 +2,9 @@ import { createSocket } from "node:dgram";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  AgentMessaging,
-  type AlarmManager,
-  defaultConfig,
-  encodeMtcMessage,
-  freeUdpPorts,
-  MtcFlag,
-  mtcAliveMessage,
-  SystemClock,
-  silentLogger,
-  UdpTransport,
-} from "@metal/core";
+import { AgentMessaging, type AlarmManager, defaultConfig, freeUdpPorts, SystemClock, silentLogger, UdpTransport } from "@metal/core";
 import { execa } from "execa";
+import { aliveTemplate } from "./alive-template.js";
 import type { Benchmark, BenchResult } from "./harness.js";
 
 const HOSTS = 500;
@@ -50,24 +40,7 @@ sock.bind(0, "127.0.0.2", pump);
 `;
 
 function templates(): Uint8Array[] {
-  return Array.from({ length: HOSTS }, (_, i) =>
-    encodeMtcMessage(
-      mtcAliveMessage({
-        uptime: 1000 + i,
-        health: 1,
-        flags: MtcFlag.I_AM_CONFIGURED | MtcFlag.I_AM_HEALTHY | MtcFlag.MAIN_GOENABLED,
-        sequence: 0,
-        payload: {
-          hostname: `worker-${i}`,
-          personality: "worker",
-          mgmt_ip: `10.0.${i >> 8}.${i & 255}`,
-          mgmt_mac: "52:54:00:00:00:01",
-          interface: "Mgmnt",
-          sequence: 0,
-        },
-      }),
-    ),
-  );
+  return Array.from({ length: HOSTS }, (_, i) => aliveTemplate(i, 0, `10.0.${i >> 8}.${i & 255}`));
 }
 
 interface Blast {
@@ -125,7 +98,9 @@ async function inboxReceive(): Promise<Blast> {
     logger: silentLogger(),
     alarms,
   });
-  for (let i = 0; i < HOSTS; i++) messaging.setHost({ hostname: `worker-${i}`, mgmtIp: `10.0.${i >> 8}.${i & 255}`, administrative: "unlocked" });
+  // One sender process plays every host, so every host's mgmt address is the sender's (the inbox takes a host's
+  // mtcAlive only from its own mgmt address).
+  for (let i = 0; i < HOSTS; i++) messaging.setHost({ hostname: `worker-${i}`, mgmtIp: "127.0.0.2", administrative: "unlocked" });
   let n = 0;
   messaging.onMessage((m) => {
     if (m.kind === "mtcAlive") n++;

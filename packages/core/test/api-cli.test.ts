@@ -55,7 +55,7 @@ test("REST: hosts CRUD and actions; mutations need the token; errors are JSON wi
   await rejects(t, anon.request("GET", "/v1/hosts/nobody"), 404, "no host named 'nobody'");
   await rejects(t, anon.request("GET", "/v2/things"), 404, /no such resource/);
   await rejects(t, api.request("PATCH", "/v1/hosts/worker-0", { action: "launch-missiles" }), 409, "unsupported action 'launch-missiles'");
-  await rejects(t, api.request("PATCH", "/v1/hosts/worker-0", { nope: 1 }), 400, /^cannot modify nope \(modifiable: mgmtIp/);
+  await rejects(t, api.request("PATCH", "/v1/hosts/worker-0", { nope: 1 }), 400, /cannot modify nope \(modifiable: mgmtIp/);
   await rejects(
     t,
     api.request("PATCH", "/v1/hosts/worker-0", { action: "lock", administrative: "unlocked" }),
@@ -71,7 +71,7 @@ test("REST: hosts CRUD and actions; mutations need the token; errors are JSON wi
   // Raw bad JSON and an oversized body.
   const bad = await fetch(`${url}/v1/hosts`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: "{not json" });
   t.is(bad.status, 400);
-  t.deepEqual(await bad.json(), { status: "fail", reason: "request body is not valid JSON" });
+  t.like(await bad.json(), { status: "fail", reason: "request body is not valid JSON" });
   const big = await fetch(`${url}/v1/hosts`, {
     method: "POST",
     headers: { authorization: `Bearer ${TOKEN}` },

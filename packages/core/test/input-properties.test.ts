@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { AgentApi } from "../src/api/agent-api.js";
 import { ApiClient, ApiError } from "../src/api/client.js";
 import { secretFromString } from "../src/di/secret.js";
-import { validateNewHost } from "../src/inventory/host.js";
+import { validateNewHost } from "../src/inventory/record-schema.js";
 import { LAB_ACTIONS, parseLabStep } from "../src/lab/scenario.js";
 import { silentLogger } from "../src/logging/logger.js";
 import { Rig } from "./support/agent-rig.js";

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import { FileInventoryStore } from "../src/inventory/file-store.js";
-import { newHostRecord, validateNewHost } from "../src/inventory/host.js";
+import { newHostRecord } from "../src/inventory/host.js";
+import { validateNewHost } from "../src/inventory/record-schema.js";
 
 const writer = join(fileURLToPath(new URL(".", import.meta.url)), "support", "store-writer.js");
 
@@ -33,11 +34,16 @@ test("store round-trip: save, load, remove; temp leftovers are swept", async (t)
 });
 
 test("host input validation names the bad field", (t) => {
-  t.is(validateNewHost({ hostname: "Bad_Name", personality: "worker" }), "hostname: lower-case letters, digits and '-', at most 63");
-  t.is(validateNewHost({ hostname: "w0", personality: "router" as "worker" }), "personality must be controller, worker or storage");
+  t.is(validateNewHost({ hostname: "Bad_Name", personality: "worker" }), "hostname: lower-case letters, digits and '-', at most 63, not starting with '-'");
+  t.is(validateNewHost({ hostname: "w0", personality: "router" as "worker" }), "personality: must be controller, worker or storage");
   t.is(validateNewHost({ hostname: "w0", personality: "worker", mgmtMac: "zz" }), "mgmtMac: six colon-separated hex octets");
   t.is(validateNewHost({ hostname: "w0", personality: "worker", mgmtIp: "1.2.3.4; rm -rf" }), "mgmtIp: not an IP address");
-  t.is(validateNewHost({ hostname: "w0", personality: "worker", bmc: { type: "ipmi" } as never }), "bmc: needs type, address and username");
+  t.is(validateNewHost({ hostname: "w0", personality: "worker", bmc: { type: "ipmi" } as never }), "bmc.address: needs type, address and username");
+  t.is(validateNewHost({ hostname: "w0", personality: "worker", extra: 1 } as never), 'Unrecognized key: "extra"');
+  t.is(
+    validateNewHost({ hostname: "w0", personality: "worker", bmc: { type: "ipmi", address: "10.0.0.1", username: "a\u0007" } } as never),
+    "bmc.username: control characters are not allowed",
+  );
   t.is(validateNewHost({ hostname: "w0", personality: "worker" }), undefined);
 });
 

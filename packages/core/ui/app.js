@@ -338,4 +338,6 @@ function App() {
 }
 
 connect();
-render(html`<${App} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+root.textContent = "";
+render(html`<${App} />`, root);

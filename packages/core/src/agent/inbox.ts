@@ -174,8 +174,7 @@ export class AgentInbox {
     if (!host) return this.drop("unknown", d, `mtcAlive from unknown host '${alive.payload.hostname.slice(0, 64)}'`);
     const network = d.network;
     // A host speaks for itself only: on mgmt from its own address, elsewhere not from another host's address.
-    const sender = this.from(d);
-    if ((network === "mgmt" && d.address !== host.mgmtIp) || (sender && sender !== host))
+    if (network === "mgmt" ? d.address !== host.mgmtIp : (this.from(d) ?? host) !== host)
       return this.drop("source", d, `mtcAlive for '${host.hostname}' from an address that is not the host's`);
     // The agent learns the cluster-host and pxeboot addresses from where the mtcAlive came from.
     if (network === "clusterHost" || network === "pxeboot") {

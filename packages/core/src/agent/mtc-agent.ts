@@ -15,13 +15,15 @@ import { SEC } from "../fsm/common.js";
 import { applyHeartbeatEvent, applyHostMessage, hwmonAction } from "../fsm/events.js";
 import { type BmcAccess, HostCtx, type MaintenanceEnv } from "../fsm/host-context.js";
 import { Mnfa } from "../fsm/mnfa.js";
+import { recoveredActions } from "../fsm/recovered-actions.js";
 import { Scheduler } from "../fsm/scheduler.js";
 import { HttpServiceManager, type ServiceManager, SimulatedServiceManager } from "../fsm/service-manager.js";
 import { type HwmonAgentPort, HwmonMonitor } from "../hwmon/monitor.js";
 import { hwmonSettings } from "../hwmon/settings.js";
 import { FileInventoryStore } from "../inventory/file-store.js";
-import { DegradeMask, type NewHost, newHostRecord, validateNewHost } from "../inventory/host.js";
-import type { HostRecord, InventoryStore } from "../inventory/store.js";
+import { DegradeMask, type NewHost, newHostRecord } from "../inventory/host.js";
+import { validateNewHost } from "../inventory/record-schema.js";
+import type { HostRecord, InventoryStore, StoreErrorCode } from "../inventory/store.js";
 import type { BmcRegistry } from "../plugin-api/bmc.js";
 import type { Secret } from "../plugin-api/secret.js";
 import type { Clock, Logger, TimerHandle } from "../plugin-api/services.js";
@@ -43,6 +45,8 @@ export interface MtcAgentOptions {
   sm?: ServiceManager;
   /** This controller's uptime in seconds at agent start (DOR detection); default os uptime. */
   controllerUptimeS?: number;
+  /** Why a BMC secret reference is refused (security.secretsDir policy); undefined when it is acceptable. */
+  checkSecretRef?: (ref: string) => string | undefined;
   /** Kept in step with the inventory (AgentMessaging: addresses, MAC, admin state for the lock-flag audit). */
   directory?: HostDirectory;
 }
@@ -63,6 +67,15 @@ export function createAlarmManager(config: MetalConfig, clock: Clock, log: Logge
   sinks.push(...extraSinks);
   return new DefaultAlarmManager({ clock, log, sinks, stateFile: join(stateDir, "alarms.json") });
 }
+
+/** Why a mutation was not done; `code` decides the answer (api/errors.ts maps it to an HTTP status). */
+export interface MutationFailure {
+  ok: false;
+  reason: string;
+  code: MutationFailureCode;
+  notFound?: true;
+}
+export type MutationFailureCode = "INVALID" | "CONFLICT" | "NOT_FOUND" | "REFUSED" | StoreErrorCode;
 
 export interface HostView extends HostRecord {
   handler?: string;
@@ -89,6 +102,10 @@ export class MtcAgent {
   private unsubscribe: Array<() => void> = [];
   private auditTimer: TimerHandle | undefined;
   private flushing = false;
+  /** Hosts whose add is being committed (names, addresses and MACs are taken). */
+  private readonly adding = new Map<string, HostRecord>();
+  /** The store fault of the current episode (logged once; cleared by the next good write). */
+  private storeFault: string | undefined;
   /** bmc_handler's access monitoring (200.010) and hwmon's sensor monitoring, one of each per provisioned BMC. */
   private readonly monitors = new Map<string, { key: string; monitor: BmcAccessMonitor; sensors?: HwmonMonitor }>();
   private readonly pool: BmcBrokerPool | undefined;
@@ -147,10 +164,14 @@ export class MtcAgent {
       this.dorUntil = this.o.clock.now() + (this.o.config.timeouts.dorModeTimeout + enabled) * SEC;
       this.o.log.warn({ uptime, windowS: this.o.config.timeouts.dorModeTimeout + enabled }, "dead office recovery mode");
     }
-    for (const rec of records) {
+    for (const stored of records) {
+      // Every host replays the add handler; the action it was running and those queued behind it follow.
+      const { queued: _, ...rec } = stored;
+      const { action, queue } = recoveredActions(stored);
+      rec.action = action;
       const c = new HostCtx(rec, this.env);
-      // A delete in progress finishes; everything else replays the add handler (reference add_host).
-      if (rec.action !== "delete") rec.action = "add";
+      c.queue.push(...queue);
+      if (queue.length) this.o.log.info({ host: rec.hostname, resume: queue }, "admin actions resumed after add");
       this.scheduler.hosts.set(rec.hostname, c);
       this.publish(c);
     }
@@ -187,51 +208,166 @@ export class MtcAgent {
     });
   }
 
-  addHost(input: Partial<NewHost>): { ok: true; host: HostView } | { ok: false; reason: string } {
-    const reason = validateNewHost(input);
-    if (reason) return { ok: false, reason };
-    const h = input as NewHost;
-    if (this.scheduler.hosts.has(h.hostname)) return { ok: false, reason: `host ${h.hostname} already exists` };
-    for (const c of this.scheduler.hosts.values()) {
-      if (h.mgmtIp && c.rec.mgmtIp === h.mgmtIp) return { ok: false, reason: `mgmt address ${h.mgmtIp} is used by ${c.name}` };
-      if (h.mgmtMac && c.rec.mgmtMac === h.mgmtMac.toLowerCase()) return { ok: false, reason: `MAC ${h.mgmtMac} is used by ${c.name}` };
-    }
-    const c = new HostCtx(newHostRecord(h), this.env);
-    this.scheduler.hosts.set(h.hostname, c);
-    this.removed.delete(h.hostname);
-    this.dirty.add(h.hostname);
-    this.alarms.log("200.020", h.hostname, `${h.hostname} added`);
+  /**
+   * Add a host in memory only (the lab and FSM tests on virtual time); the record is written by the next
+   * scheduler pass. The REST API uses `commitAdd`, which answers only once the record is durable.
+   */
+  addHost(input: Partial<NewHost>): { ok: true; host: HostView } | MutationFailure {
+    const prepared = this.prepareAdd(input);
+    if (!prepared.ok) return prepared;
+    const c = this.insertHost(prepared.rec);
+    this.dirty.add(c.name);
     return { ok: true, host: this.view(c) };
+  }
+
+  /** Add a host durably: validated, committed to the store, then scheduled (reference add_host). */
+  async commitAdd(input: unknown): Promise<{ ok: true; host: HostView } | MutationFailure> {
+    const prepared = this.prepareAdd(input);
+    if (!prepared.ok) return prepared;
+    const rec = prepared.rec;
+    const refused = rec.bmc?.secretRef ? this.o.checkSecretRef?.(rec.bmc.secretRef) : undefined;
+    if (refused) return { ok: false, reason: `bmc.secretRef: ${refused}`, code: "INVALID" };
+    this.adding.set(rec.hostname, rec);
+    try {
+      await this.store.save(rec);
+    } catch (err) {
+      return this.storeFailure(err);
+    } finally {
+      this.adding.delete(rec.hostname);
+    }
+    const c = this.insertHost(rec);
+    return { ok: true, host: this.view(c) };
+  }
+
+  private prepareAdd(input: unknown): { ok: true; rec: HostRecord } | MutationFailure {
+    const reason = validateNewHost(input as Partial<NewHost>);
+    if (reason) return { ok: false, reason, code: "INVALID" };
+    const h = input as NewHost;
+    if (this.scheduler.hosts.has(h.hostname) || this.adding.has(h.hostname))
+      return { ok: false, reason: `host ${h.hostname} already exists`, code: "CONFLICT" };
+    const mac = h.mgmtMac?.toLowerCase();
+    for (const r of [...[...this.scheduler.hosts.values()].map((c) => c.rec), ...this.adding.values()]) {
+      if (h.mgmtIp && r.mgmtIp === h.mgmtIp) return { ok: false, reason: `mgmt address ${h.mgmtIp} is used by ${r.hostname}`, code: "CONFLICT" };
+      if (mac && r.mgmtMac === mac) return { ok: false, reason: `MAC ${h.mgmtMac} is used by ${r.hostname}`, code: "CONFLICT" };
+    }
+    return { ok: true, rec: newHostRecord(h) };
+  }
+
+  private insertHost(rec: HostRecord): HostCtx {
+    const c = new HostCtx(rec, this.env);
+    this.scheduler.hosts.set(rec.hostname, c);
+    this.removed.delete(rec.hostname);
+    this.alarms.log("200.020", rec.hostname, `${rec.hostname} added`);
+    return c;
   }
 
   /**
    * Modify a host's provisioning (sysinv "modify"): addresses, MAC, BMC. Admin state changes go through
    * actions only. The BMC driver is re-created on the next use (the cache is keyed by the provisioning).
+   * In memory only; the REST API uses `commitModify`.
    */
-  modifyHost(hostname: string, fields: Record<string, unknown>): { ok: true; host: HostView } | { ok: false; reason: string; notFound?: true } {
-    const c = this.scheduler.hosts.get(hostname);
-    if (!c) return { ok: false, reason: `no host named '${hostname}'`, notFound: true };
-    const allowed = ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc"];
-    const unknown = Object.keys(fields).filter((k) => !allowed.includes(k));
-    if (unknown.length) return { ok: false, reason: `cannot modify ${unknown.join(", ")} (modifiable: ${allowed.join(", ")}; use an action for admin state)` };
-    const merged = { hostname, personality: c.rec.personality, ...fields };
-    const reason = validateNewHost(merged as Partial<NewHost>);
-    if (reason) return { ok: false, reason };
-    // A BMC at a new address (or of a new type) is learned again; otherwise what was learned stays.
-    const next = carryLearned(c.rec, { ...c.rec, ...(fields as Partial<HostRecord>) });
-    if (typeof next.mgmtMac === "string") next.mgmtMac = next.mgmtMac.toLowerCase();
-    c.rec = next;
+  modifyHost(hostname: string, fields: Record<string, unknown>): { ok: true; host: HostView } | MutationFailure {
+    const r = this.prepareModify(hostname, fields);
+    if (!r.ok) return r;
+    r.c.rec = r.next;
     this.dirty.add(hostname);
+    this.alarms.log("200.021", hostname, `${hostname} modified: ${Object.keys(fields).join(", ")}`);
+    return { ok: true, host: this.view(r.c) };
+  }
+
+  /** Modify durably: the new record is committed before the change takes effect and before the answer. */
+  async commitModify(hostname: string, fields: Record<string, unknown>): Promise<{ ok: true; host: HostView } | MutationFailure> {
+    const r = this.prepareModify(hostname, fields);
+    if (!r.ok) return r;
+    const ref = (fields.bmc as HostRecord["bmc"] | undefined)?.secretRef;
+    const refused = ref ? this.o.checkSecretRef?.(ref) : undefined;
+    if (refused) return { ok: false, reason: `bmc.secretRef: ${refused}`, code: "INVALID" };
+    const c = r.c;
+    const before = c.rec;
+    c.held++;
+    try {
+      c.rec = r.next;
+      await this.store.save(this.recordOf(c));
+    } catch (err) {
+      // Put back the modified fields only; what events changed meanwhile stays.
+      const back = { ...c.rec } as Record<string, unknown>;
+      for (const k of ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc", "mtceInfo"]) {
+        const v = (before as unknown as Record<string, unknown>)[k];
+        if (v === undefined) delete back[k];
+        else back[k] = v;
+      }
+      c.rec = back as unknown as HostRecord;
+      return this.storeFailure(err);
+    } finally {
+      c.held--;
+    }
     this.alarms.log("200.021", hostname, `${hostname} modified: ${Object.keys(fields).join(", ")}`);
     return { ok: true, host: this.view(c) };
   }
 
+  private prepareModify(hostname: string, fields: Record<string, unknown>): { ok: true; c: HostCtx; next: HostRecord } | MutationFailure {
+    const c = this.scheduler.hosts.get(hostname);
+    if (!c) return { ok: false, reason: `no host named '${hostname}'`, notFound: true, code: "NOT_FOUND" };
+    const allowed = ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc"];
+    const unknown = Object.keys(fields).filter((k) => !allowed.includes(k));
+    if (unknown.length)
+      return { ok: false, reason: `cannot modify ${unknown.join(", ")} (modifiable: ${allowed.join(", ")}; use an action for admin state)`, code: "INVALID" };
+    const merged = { hostname, personality: c.rec.personality, ...fields };
+    const reason = validateNewHost(merged as Partial<NewHost>);
+    if (reason) return { ok: false, reason, code: "INVALID" };
+    // A BMC at a new address (or of a new type) is learned again; otherwise what was learned stays.
+    const next = carryLearned(c.rec, { ...c.rec, ...(fields as Partial<HostRecord>) });
+    if (typeof next.mgmtMac === "string") next.mgmtMac = next.mgmtMac.toLowerCase();
+    return { ok: true, c, next };
+  }
+
+  /** Request an admin action in memory (FSM tests, the lab); the REST API uses `commitAction`. */
   action(hostname: string, action: string): ActionVerdict | { ok: false; reason: string; notFound: true } {
     const c = this.scheduler.hosts.get(hostname);
     if (!c) return { ok: false, reason: `no host named '${hostname}'`, notFound: true };
     const verdict = requestAction(c, action);
     if (verdict.ok) this.o.log.info({ host: hostname, action, queued: verdict.queued }, "admin action");
     return verdict;
+  }
+
+  /**
+   * Request an admin action durably: the host's new action and queue are committed before the answer, and
+   * the host is held (not stepped by the scheduler) until then, so nothing is done that was not recorded.
+   * A failed commit takes the request back.
+   */
+  async commitAction(hostname: string, action: string): Promise<{ ok: true; queued: boolean } | MutationFailure> {
+    const c = this.scheduler.hosts.get(hostname);
+    if (!c) return { ok: false, reason: `no host named '${hostname}'`, notFound: true, code: "NOT_FOUND" };
+    const before = { action: c.rec.action, queue: [...c.queue], heldPoweredDown: c.heldPoweredDown };
+    const verdict = requestAction(c, action);
+    if (!verdict.ok) return { ...verdict, code: "REFUSED" };
+    c.held++;
+    try {
+      await this.store.save(this.recordOf(c));
+    } catch (err) {
+      c.rec.action = before.action;
+      c.queue.splice(0, c.queue.length, ...before.queue);
+      c.heldPoweredDown = before.heldPoweredDown;
+      this.dirty.add(hostname);
+      return this.storeFailure(err);
+    } finally {
+      c.held--;
+    }
+    this.o.log.info({ host: hostname, action, queued: verdict.queued }, "admin action");
+    return verdict;
+  }
+
+  /** The stored form of a host: its record with the queued admin actions. */
+  recordOf(c: HostCtx): HostRecord {
+    const { queued: _, ...rec } = c.rec;
+    return c.queue.length ? { ...rec, queued: [...c.queue] } : rec;
+  }
+
+  private storeFailure(err: unknown): MutationFailure {
+    const code = (err as { code?: string })?.code;
+    const known = code === "STORE_NO_SPACE" || code === "STORE_IO" || code === "STORE_FENCED" || code === "STORE_INVALID" || code === "STORE_CLOSED";
+    this.o.log.warn({ err: (err as Error)?.message, code }, "inventory write failed; request refused");
+    return { ok: false, reason: `not recorded: ${(err as Error)?.message ?? String(err)}`, code: known ? code : "STORE_IO" };
   }
 
   hosts(): HostView[] {
@@ -378,7 +514,16 @@ export class MtcAgent {
     if (this.flushing || (this.dirty.size === 0 && this.removed.size === 0)) return;
     this.flushing = true;
     this.flushNow()
-      .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, code: (err as { code?: string }).code }, "inventory write failed; will retry"))
+      .then(() => {
+        if (this.storeFault) this.o.log.info({ was: this.storeFault }, "inventory writes work again; pending state written");
+        this.storeFault = undefined;
+      })
+      .catch((err: unknown) => {
+        // Once per episode: the writes are retried every pass until the medium takes them again.
+        const code = (err as { code?: string }).code ?? "STORE_IO";
+        if (this.storeFault !== code) this.o.log.error({ err: (err as Error).message, code }, "inventory write failed; retrying until it works");
+        this.storeFault = code;
+      })
       .finally(() => {
         this.flushing = false;
       });
@@ -396,7 +541,7 @@ export class MtcAgent {
         if (!c) continue;
         this.publish(c);
         const t0 = performance.now();
-        await this.store.save(c.rec);
+        await this.store.save(this.recordOf(c));
         this.storeWriteObserver?.(performance.now() - t0);
       }
       for (const name of gone) {

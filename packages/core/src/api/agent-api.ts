@@ -1,23 +1,27 @@
 import { timingSafeEqual } from "node:crypto";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { MtcAgent } from "../agent/mtc-agent.js";
+import type { MtcAgent, MutationFailure } from "../agent/mtc-agent.js";
 import type { Secret } from "../plugin-api/secret.js";
 import type { Logger } from "../plugin-api/services.js";
 import { feedAgentEvents } from "./agent-feed.js";
 import type { ClusterSource } from "./cluster-source.js";
+import { httpStatusOf } from "./errors.js";
 import { EventBus } from "./event-bus.js";
 import { HostHistory } from "./host-history.js";
 import { hostSummary } from "./host-summary.js";
 import { AgentMetrics } from "./metrics.js";
+import { decodeRequestBody, MAX_BODY } from "./request-body.js";
 import {
   ActionReply,
   AlarmsReply,
   ClusterReply,
+  decodePatch,
   FailBody,
   HistoryReply,
   HostName,
@@ -30,8 +34,7 @@ import {
 import { serveSse } from "./sse.js";
 import { loadDashboard } from "./ui-files.js";
 
-/** Largest request body accepted (bytes). */
-export const MAX_BODY = 64 * 1024;
+export { MAX_BODY } from "./request-body.js";
 /** Most clients following /v1/events at once; more get 503. */
 export const MAX_EVENT_CLIENTS = 64;
 
@@ -68,7 +71,7 @@ const fail = (res: FastifyReply, status: number, reason: string, extra: Record<s
 
 const PASS = "pass" as const;
 const NameParams = z.object({ name: HostName });
-const failResponses = { 400: FailBody, 401: FailBody, 403: FailBody, 404: FailBody, 409: FailBody, 413: FailBody };
+const failResponses = { 400: FailBody, 401: FailBody, 403: FailBody, 404: FailBody, 409: FailBody, 413: FailBody, 503: FailBody, 507: FailBody };
 
 /**
  * The agent's HTTP face on Fastify (the inbound role sysinv plays in the original, reference §1.3): the REST API
@@ -94,22 +97,26 @@ export class AgentApi {
   /** Build the Fastify instance (routes registered, not listening): for `start()` and for `inject()` in tests. */
   async build(): Promise<FastifyInstance> {
     const { agent, log } = this.o;
-    const app = Fastify({ logger: false, bodyLimit: MAX_BODY, requestTimeout: 15_000, return503OnClosing: true, forceCloseConnections: true });
-    app.server.headersTimeout = 10_000;
+    // Node checks headersTimeout only every connectionsCheckingInterval (30 s by default): check every second,
+    // so a client that trickles its headers is cut off at 10 s, not ~32 s later.
+    const serverFactory = (handler: Parameters<typeof createServer>[1]): Server =>
+      createServer({ headersTimeout: 10_000, requestTimeout: 15_000, connectionsCheckingInterval: 1_000 }, handler);
+    const app = Fastify({
+      logger: false,
+      bodyLimit: MAX_BODY,
+      requestTimeout: 15_000,
+      return503OnClosing: true,
+      forceCloseConnections: true,
+      serverFactory,
+    }) as unknown as FastifyInstance;
     app.setValidatorCompiler(validatorCompiler);
     // Response schemas document the API; replies are plain JSON (no second validation pass per reply).
     app.setSerializerCompiler(() => (data) => JSON.stringify(data));
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
-      let value: unknown;
-      try {
-        value = JSON.parse(body as string);
-      } catch {
-        done(new HttpFail(400, "request body is not valid JSON"), undefined);
-        return;
-      }
-      if (typeof value !== "object" || value === null || Array.isArray(value)) done(new HttpFail(400, "request body must be a JSON object"), undefined);
-      else done(null, value);
+    app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => {
+      const r = decodeRequestBody(body as Buffer);
+      if (r.ok) done(null, r.value);
+      else done(new HttpFail(httpStatusOf(r.code), r.reason, { code: r.code }), undefined);
     });
     app.setErrorHandler((err: FastifyError | HttpFail, req, res) => {
       if (err instanceof HttpFail) return fail(res, err.statusCode, err.message, err.extra);
@@ -146,9 +153,11 @@ export class AgentApi {
       const want = Buffer.from(token.reveal());
       if (given.length !== want.length || !timingSafeEqual(given, want)) throw new HttpFail(401, "missing or wrong bearer token");
     };
-    const act = (res: FastifyReply, name: string, action: string) => {
-      const r = agent.action(name, action);
-      if (!r.ok) throw new HttpFail("notFound" in r ? 404 : 409, r.reason, { action });
+    /** A refused mutation: its code decides the status (a full disk is 507, a failing store 503). */
+    const refuse = (f: MutationFailure, extra: Record<string, unknown> = {}) => new HttpFail(httpStatusOf(f.code), f.reason, { code: f.code, ...extra });
+    const act = async (res: FastifyReply, name: string, action: string) => {
+      const r = await agent.commitAction(name, action);
+      if (!r.ok) throw refuse(r, { action });
       res.code(202);
       const host = agent.host(name);
       return { status: PASS, action, queued: r.queued, ...(host ? { host } : {}) };
@@ -170,9 +179,9 @@ export class AgentApi {
     r.post(
       "/v1/hosts",
       { onRequest: authorize, schema: { summary: "add a host", security: secured, body: NewHostBody, response: { 201: HostReply, ...failResponses } } },
-      (req, res) => {
-        const added = agent.addHost(req.body as never);
-        if (!added.ok) throw new HttpFail(added.reason.includes("already exists") || added.reason.includes("is used by") ? 409 : 400, added.reason);
+      async (req, res) => {
+        const added = await agent.commitAdd(req.body);
+        if (!added.ok) throw refuse(added);
         log.info({ host: added.host.hostname }, "host added");
         res.code(201);
         return { status: PASS, host: added.host };
@@ -190,18 +199,16 @@ export class AgentApi {
           response: { 200: HostReply, 202: ActionReply, ...failResponses },
         },
       },
-      (req, res) => {
+      async (req, res) => {
         const name = req.params.name;
-        const body = req.body as Record<string, unknown>;
-        if (!("action" in body)) {
-          const m = agent.modifyHost(name, body);
-          if (!m.ok) throw new HttpFail(m.notFound ? 404 : 400, m.reason);
+        const patch = decodePatch(req.body as Record<string, unknown>);
+        if (patch.kind === "invalid") throw new HttpFail(400, patch.reason, { code: "INVALID" });
+        if (patch.kind === "modify") {
+          const m = await agent.commitModify(name, patch.fields);
+          if (!m.ok) throw refuse(m);
           return { status: PASS, host: m.host };
         }
-        const action = body.action;
-        if (typeof action !== "string" || action.length > 32 || Object.keys(body).length > 1)
-          throw new HttpFail(400, 'an action request is {"action": "<action>"}');
-        return act(res, name, action);
+        return act(res, name, patch.action);
       },
     );
     r.delete(

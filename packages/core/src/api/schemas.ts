@@ -1,12 +1,15 @@
 import { z } from "zod";
+import { actionRequestSchema, firstIssue, modifyHostSchema, newHostSchema } from "../inventory/record-schema.js";
 
 /**
  * The REST API's shapes as zod schemas: route schemas for Fastify (request validation) and the source of the
  * OpenAPI document (`/v1/openapi.json`). Field names are the inventory's (sysinv keys, reference §1.3).
- * Semantic checks of a new host (hostname pattern, addresses, BMC) stay in `validateNewHost`, so every
- * front end refuses the same input with the same reason.
+ * Request bodies are the inventory's own schemas (inventory/record-schema.ts), so the API accepts exactly
+ * what the store may hold, and every front end refuses the same input with the same reason.
  */
-export const FailBody = z.object({ status: z.literal("fail"), reason: z.string(), action: z.string().optional() }).describe("Every error");
+export const FailBody = z
+  .object({ status: z.literal("fail"), reason: z.string(), code: z.string().optional(), action: z.string().optional() })
+  .describe("Every error");
 
 export const HostName = z.string().min(1).max(64).describe("hostname");
 
@@ -55,36 +58,27 @@ export const AlarmSchema = z.object({
   raisedAt: z.number().describe("ms since the epoch"),
 });
 
-/** A new host (POST /v1/hosts); the detailed checks are validateNewHost's. */
-export const NewHostBody = z
-  .object({
-    hostname: z.string().max(64),
-    personality: z.string().max(32),
-    subfunctions: z.array(z.string().max(32)).max(8).optional(),
-    mgmtIp: z.string().max(64).optional(),
-    mgmtMac: z.string().max(64).optional(),
-    clusterHostIp: z.string().max(64).optional(),
-    pxebootIp: z.string().max(64).optional(),
-    bmc: BmcSchema.optional(),
-    administrative: z.string().max(16).optional(),
-  })
-  .loose();
+/** A new host (POST /v1/hosts): the inventory's one host schema (bounded lengths, characters, depth; unknown keys refused). */
+export const NewHostBody = newHostSchema;
 
-/** PATCH /v1/hosts/{name}: either `{"action": "<action>"}` or the provisioning fields to modify. */
+/** PATCH /v1/hosts/{name}: either `{"action": "<action>"}` or the provisioning fields to modify (decodePatch checks which). */
 export const PatchHostBody = z
-  .union([
-    z.object({ action: z.string().max(32).describe("lock, unlock, force-lock, reboot, reset, power-on, power-off, reinstall, swact, ...") }).strict(),
-    z
-      .object({
-        mgmtIp: z.string().max(64).optional(),
-        mgmtMac: z.string().max(64).optional(),
-        clusterHostIp: z.string().max(64).optional(),
-        pxebootIp: z.string().max(64).optional(),
-        bmc: BmcSchema.optional(),
-      })
-      .loose(),
-  ])
-  .describe("an admin action or a modify of provisioning fields");
+  .record(z.string().max(64), z.unknown())
+  .describe(
+    '{"action": "lock|unlock|force-lock|reboot|reset|power-on|power-off|reinstall|swact|..."} or provisioning fields: mgmtIp, mgmtMac, clusterHostIp, pxebootIp, bmc',
+  );
+
+/** What a PATCH body asks for, checked against the one schema of its kind, for any router. */
+export function decodePatch(
+  body: Record<string, unknown>,
+): { kind: "action"; action: string } | { kind: "modify"; fields: Record<string, unknown> } | { kind: "invalid"; reason: string } {
+  if ("action" in body) {
+    const r = actionRequestSchema.safeParse(body);
+    return r.success ? { kind: "action", action: r.data.action } : { kind: "invalid", reason: 'an action request is {"action": "<action>"}' };
+  }
+  const r = modifyHostSchema.safeParse(body);
+  return r.success ? { kind: "modify", fields: body } : { kind: "invalid", reason: firstIssue(r.error) };
+}
 
 export const HostsReply = z.object({ status: z.literal("pass"), hosts: z.array(HostViewSchema) });
 export const HostReply = z.object({ status: z.literal("pass"), host: HostViewSchema });

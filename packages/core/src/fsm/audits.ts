@@ -102,7 +102,7 @@ export function inServiceTest(c: HostCtx): void {
   if (c.isSelf) c.env.heartbeat.activeController(c.name);
   const a = c.alive;
   if (!a) return;
-  if (a.flags & MtcFlag.SmDegraded) r.degradeMask |= DegradeMask.Sm;
+  if (a.flags & MtcFlag.SmDegraded || (c.isSelf && a.flags & MtcFlag.SmUnhealthy)) r.degradeMask |= DegradeMask.Sm;
   else r.degradeMask &= ~DegradeMask.Sm;
   if (a.flags & MtcFlag.LuksVolFailed) {
     r.degradeMask |= DegradeMask.Luks;

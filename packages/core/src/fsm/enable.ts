@@ -3,6 +3,7 @@ import { arEnable, arManage, bump, clearHeartbeatFaults, enableFailure, postEnab
 import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 import { MtcFlag } from "./host-context.js";
+import { powerOnFirstStages } from "./power-on-first.js";
 import { beginResetProgression, stepResetProgression } from "./reset-progression.js";
 import { goenabledStages, startHeartbeat } from "./stages.js";
 
@@ -86,11 +87,20 @@ export const enableHandler: HandlerDef<HostCtx> = {
           c.setTask("Booting");
           return goto("INTEST_START");
         }
-        beginResetProgression(c, 0, true);
-        return goto("RESET_PROGRESSION");
+        // A powered-off host answers no reboot: ask its BMC first and power it on at once.
+        if (c.bmc()?.power) return goto("POWER_STATUS");
+        return toResetProgression(c);
       },
-      next: [["RESET_PROGRESSION"], ["INTEST_START", "powered on < 2 min ago"]],
+      next: [["RESET_PROGRESSION"], ["INTEST_START", "powered on < 2 min ago"], ["POWER_STATUS", "BMC: power state first"]],
     },
+    ...powerOnFirstStages({
+      on: toResetProgression,
+      poweredOn: () => goto("INTEST_START"),
+      next: [
+        ["RESET_PROGRESSION", "powered on"],
+        ["INTEST_START", "powered on just now"],
+      ],
+    }),
     {
       name: "RESET_PROGRESSION",
       run: (c) => {
@@ -318,6 +328,11 @@ export const enableHandler: HandlerDef<HostCtx> = {
     },
   ],
 };
+
+function toResetProgression(c: HostCtx) {
+  beginResetProgression(c, 0, true);
+  return goto("RESET_PROGRESSION");
+}
 
 function startSoak(c: HostCtx) {
   startHeartbeat(c);

@@ -82,6 +82,15 @@ function flagAudit(c: HostCtx, flags: number, network: string): void {
   if (inService && !c.isSelf && flags & (MtcFlag.MainGoenableFail | MtcFlag.MainServicesFail)) {
     forceFullEnable(c, flags & MtcFlag.MainGoenableFail ? "out-of-band goenabled failure" : "host services failure");
   }
+  // SM_UNHEALTHY (the client already debounced /var/run/.sm_node_unhealthy over 6 mtcAlives): an inactive controller
+  // is failed and re-enabled by reboot; the active one (this agent's own) is degraded, never failed (reference §2.19).
+  if (inService && c.isController && flags & MtcFlag.SmUnhealthy) {
+    if (!c.isSelf) forceFullEnable(c, "Service Manager reports the controller unhealthy");
+    else if (!(c.rec.degradeMask & DegradeMask.Sm)) {
+      c.env.log.error({ host: c.name }, "Service Manager reports this active controller unhealthy; degraded");
+      c.rec.degradeMask |= DegradeMask.Sm;
+    }
+  }
 }
 
 /**

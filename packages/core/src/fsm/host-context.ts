@@ -110,6 +110,8 @@ export class HostCtx implements EngineHost {
 
   // --- maintenance bookkeeping ----------------------------------------------------------------------
   readonly queue: AdminAction[] = [];
+  /** While > 0 an operator request on this host is being committed: the scheduler does not step it. */
+  held = 0;
   gracefulRecoveryCounter = 0;
   /** Critical-sensor power-cycles since the last lock/unlock. */
   powercycleAttempts = 0;

@@ -3,6 +3,7 @@ import { clearHeartbeatFaults, forceFullEnable, postEnabled, SEC, smNotify, Time
 import { done, END, goto, type HandlerDef, stay } from "./engine.js";
 import type { HostCtx } from "./host-context.js";
 import { MtcFlag } from "./host-context.js";
+import { powerOnFirstStages } from "./power-on-first.js";
 import { goenabledStages, startHeartbeat } from "./stages.js";
 
 /**
@@ -14,6 +15,13 @@ import { goenabledStages, startHeartbeat } from "./stages.js";
 function fullEnable(c: HostCtx, reason: string) {
   forceFullEnable(c, reason);
   return done("fail");
+}
+
+/** SETUP for a host that is on (or whose power is unknown): one reboot request, a BMC reset after the delay (not in DOR). */
+function rebootOnce(c: HostCtx) {
+  if (c.env.dorActive()) return goto("MTCALIVE_TIMER");
+  c.launch("rec.reboot", () => c.env.messaging.command(c.name, "reboot", { network: "all", timeoutMs: c.cfg.timeouts.cmdResponse * SEC }));
+  return c.bmc()?.power ? goto("RESET_SEND_WAIT") : goto("MTCALIVE_TIMER");
 }
 
 export const recoveryHandler: HandlerDef<HostCtx> = {
@@ -95,17 +103,26 @@ export const recoveryHandler: HandlerDef<HostCtx> = {
         c.setTask("Graceful Recovery Wait");
         c.rebootAckAt = 0;
         c.vars.setupAt = c.now();
-        if (!c.env.dorActive() && c.power !== "off") {
-          c.launch("rec.reboot", () => c.env.messaging.command(c.name, "reboot", { network: "all", timeoutMs: c.cfg.timeouts.cmdResponse * SEC }));
-          if (c.bmc()?.power) return goto("RESET_SEND_WAIT");
-        }
+        // With a BMC, its power state decides (POWER_QUERY): an off host is powered on, not rebooted.
+        if (c.bmc()?.power) return goto("POWER_STATUS");
+        return rebootOnce(c);
+      },
+      next: [
+        ["POWER_STATUS", "BMC: power state first"],
+        ["MTCALIVE_TIMER", "no BMC"],
+      ],
+    },
+    ...powerOnFirstStages({
+      on: rebootOnce,
+      poweredOn: (c) => {
+        c.setTask("Graceful Recovery Wait");
         return goto("MTCALIVE_TIMER");
       },
       next: [
-        ["RESET_SEND_WAIT", "BMC: reset after bmc_reset_delay"],
-        ["MTCALIVE_TIMER", "no BMC / DOR"],
+        ["RESET_SEND_WAIT", "on: one reboot, BMC reset after bmc_reset_delay"],
+        ["MTCALIVE_TIMER", "powered on / DOR"],
       ],
-    },
+    }),
     {
       name: "RESET_SEND_WAIT",
       timeoutMs: (c) => c.cfg.timeouts.bmcResetDelay * SEC,

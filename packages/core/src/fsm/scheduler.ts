@@ -23,7 +23,7 @@ export class Scheduler {
 
   pass(): void {
     this.passes++;
-    for (const c of this.hosts.values()) dispatch(c);
+    for (const c of this.hosts.values()) if (!c.held) dispatch(c);
     for (const fn of this.afterPass) fn();
   }
 

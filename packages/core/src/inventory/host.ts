@@ -70,37 +70,6 @@ export interface NewHost {
   administrative?: AdminState;
 }
 
-const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,62})$/;
-const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
-const ADDRESS = /^[0-9a-fA-F:.]{2,45}$/;
-
-/** Validate operator input for a new host; returns the reason when it is unusable. */
-export function validateNewHost(h: Partial<NewHost>): string | undefined {
-  if (typeof h !== "object" || h === null || Array.isArray(h)) return "a host is a JSON object";
-  if (typeof h.hostname !== "string" || !HOSTNAME.test(h.hostname)) return "hostname: lower-case letters, digits and '-', at most 63";
-  if (h.personality !== "controller" && h.personality !== "worker" && h.personality !== "storage") return "personality must be controller, worker or storage";
-  if (
-    h.subfunctions !== undefined &&
-    (!Array.isArray(h.subfunctions) || h.subfunctions.some((s) => !["controller", "worker", "storage", "lowlatency"].includes(s)))
-  )
-    return "subfunctions: controller, worker, storage, lowlatency";
-  if (h.mgmtMac !== undefined && (typeof h.mgmtMac !== "string" || !MAC.test(h.mgmtMac))) return "mgmtMac: six colon-separated hex octets";
-  for (const k of ["mgmtIp", "clusterHostIp", "pxebootIp"] as const) {
-    const v = h[k];
-    if (v !== undefined && (typeof v !== "string" || !ADDRESS.test(v))) return `${k}: not an IP address`;
-  }
-  if (h.bmc !== undefined) {
-    const b = h.bmc;
-    if (typeof b !== "object" || b === null || typeof b.type !== "string" || typeof b.address !== "string" || typeof b.username !== "string")
-      return "bmc: needs type, address and username";
-    if (b.type.length > 32 || b.address.length > 64 || b.username.length > 64) return "bmc: field too long";
-    if (b.port !== undefined && (!Number.isInteger(b.port) || b.port < 1 || b.port > 65535)) return "bmc.port: 1..65535";
-    if (b.secretRef !== undefined && (typeof b.secretRef !== "string" || b.secretRef.length > 4096)) return "bmc.secretRef: a file path";
-  }
-  if (h.administrative !== undefined && h.administrative !== "locked" && h.administrative !== "unlocked") return "administrative must be locked or unlocked";
-  return undefined;
-}
-
 /** A freshly added host: locked-disabled-offline with action add (reference add_host). */
 export function newHostRecord(h: NewHost): HostRecord {
   const rec: HostRecord = {

@@ -30,7 +30,7 @@ export const printable = (max: number) =>
     .refine((s) => !LONE_SURROGATE.test(s), "not well-formed Unicode");
 
 export const hostnameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and '-', at most 63, not starting with '-'");
-export const personalitySchema = z.enum(["controller", "worker", "storage"]);
+export const personalitySchema = z.enum(["controller", "worker", "storage"], { error: "must be controller, worker or storage" });
 export const subfunctionsSchema = z
   .array(z.enum(["controller", "worker", "storage", "lowlatency"]))
   .min(1)
@@ -59,9 +59,9 @@ export const secretRefSchema = z
   );
 
 export const bmcSchema = z.strictObject({
-  type: z.string().regex(/^[a-z0-9-]{1,32}$/, "a BMC protocol name (ipmi, redfish, dynamic, ...)"),
-  address: bmcAddressSchema,
-  username: printable(64).pipe(z.string().min(1)),
+  type: z.string({ error: "needs type, address and username" }).regex(/^[a-z0-9-]{1,32}$/, "a BMC protocol name (ipmi, redfish, dynamic, ...)"),
+  address: z.string({ error: "needs type, address and username" }).pipe(bmcAddressSchema),
+  username: z.string({ error: "needs type, address and username" }).pipe(printable(64)).pipe(z.string().min(1)),
   port: z.number().int().min(1).max(65535).optional(),
   secretRef: secretRefSchema.optional(),
   learned: z.enum(["ipmi", "redfish"]).optional(),
@@ -126,3 +126,43 @@ export const activeAlarmSchema = z.strictObject({
   text: printable(1024),
   raisedAt: z.number().int().min(0),
 });
+
+/** The body of POST /v1/hosts (and `metal host-add`): what an operator provisions. Unknown keys are refused. */
+export const newHostSchema = z.strictObject({
+  hostname: hostnameSchema,
+  personality: personalitySchema,
+  subfunctions: subfunctionsSchema.optional(),
+  mgmtIp: ipSchema.optional(),
+  mgmtMac: macSchema.optional(),
+  clusterHostIp: ipSchema.optional(),
+  pxebootIp: ipSchema.optional(),
+  bmc: bmcSchema.omit({ learned: true }).optional(),
+  administrative: z.enum(["locked", "unlocked"], { error: "must be locked or unlocked" }).optional(),
+});
+
+/** A modify of provisioning fields (PATCH /v1/hosts/{name} without `action`). */
+export const modifyHostSchema = z.strictObject(
+  {
+    mgmtIp: ipSchema.optional(),
+    mgmtMac: macSchema.optional(),
+    clusterHostIp: ipSchema.optional(),
+    pxebootIp: ipSchema.optional(),
+    bmc: bmcSchema.omit({ learned: true }).optional(),
+  },
+  {
+    error: (iss) =>
+      iss.code === "unrecognized_keys"
+        ? `cannot modify ${iss.keys.join(", ")} (modifiable: mgmtIp, mgmtMac, clusterHostIp, pxebootIp, bmc; use an action for admin state)`
+        : undefined,
+  },
+);
+
+/** An admin action request (PATCH /v1/hosts/{name} with `action`). */
+export const actionRequestSchema = z.strictObject({ action: z.string().regex(/^[a-z-]{1,32}$/, "an action name like lock or force-lock") });
+
+/** Validate operator input for a new host; returns the reason (field: problem) when it is unusable. */
+export function validateNewHost(h: unknown): string | undefined {
+  if (typeof h !== "object" || h === null || Array.isArray(h)) return "a host is a JSON object";
+  const r = newHostSchema.safeParse(h);
+  return r.success ? undefined : firstIssue(r.error);
+}

@@ -28,7 +28,7 @@ export interface ReplayWindowOptions {
 
 /** Per-sender sequence bookkeeping; `check` records what it accepts. Bounded in memory by `maxSenders`. */
 export class ReplayWindow {
-  private readonly senders = new Map<string, SenderState>();
+  private readonly senders = new Map<string | number, SenderState>();
   private readonly windowMs: number;
   private readonly seqWindow: number;
   private readonly maxSenders: number;
@@ -44,10 +44,10 @@ export class ReplayWindow {
   }
 
   /**
-   * Judge one authenticated datagram. `sender` identifies the stream (the 8 sender-id bytes, as a latin1 string),
+   * Judge one authenticated datagram. `sender` identifies the stream (derived from the 8 sender-id bytes),
    * `timeMs` is its send time, `now` this node's wall clock. Only a "fresh" verdict is recorded.
    */
-  check(sender: string, sequence: number, timeMs: number, now: number): ReplayVerdict {
+  check(sender: string | number, sequence: number, timeMs: number, now: number): ReplayVerdict {
     if (timeMs < now - this.windowMs) return "stale";
     if (timeMs > now + this.windowMs) return "future";
     let s = this.senders.get(sender);

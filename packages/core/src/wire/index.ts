@@ -1,3 +1,4 @@
+export * from "./authenticated.js";
 export * from "./cluster-vault.js";
 export * from "./hbs-pulse.js";
 export * from "./mtc-alive.js";

@@ -5,6 +5,7 @@ import { bmcCommand } from "./bmc.js";
 import { clientCommand } from "./client.js";
 import { configCommand } from "./config.js";
 import { consoleCommand } from "./console.js";
+import { eventsCommand } from "./events.js";
 import { fsmCommand } from "./fsm.js";
 import { hbsCommand } from "./hbs.js";
 import { hostAddCommand } from "./host-add.js";
@@ -46,6 +47,7 @@ export const coreCommands: ReadonlyArray<(program: Command) => void> = [
   hostSwactCommand,
   hostDeleteCommand,
   alarmListCommand,
+  eventsCommand,
   fsmCommand,
   bmcCommand,
   consoleCommand,
