@@ -108,6 +108,8 @@ export interface LabHostResult {
   machine: "up" | "booting" | "off" | "dead";
   /** How many times the machine booted (its host process started). */
   boots: number;
+  /** Lab second at which each boot completed (the host process started). */
+  bootTimesS: number[];
   /** Process crashes, pmond's events and the pmond-missing events of this host (with pmond on). */
   pmon?: LabPmonEvent[];
 }
@@ -143,6 +145,7 @@ interface Machine {
   state: "up" | "booting" | "off" | "dead";
   bootTimer: TimerHandle | undefined;
   boots: number;
+  bootTimesS: number[];
   linksDown: Set<NetworkName>;
   bmc: FakeMachine;
 }
@@ -228,6 +231,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       state: "off",
       bootTimer: undefined,
       boots: 0,
+      bootTimesS: [],
       linksDown: new Set<NetworkName>(),
       bmc: fabric.machine(bmcAddress),
     };
@@ -278,6 +282,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     m.proc = proc;
     m.state = "up";
     m.boots++;
+    m.bootTimesS.push(labS(clock.now()));
     proc.once("exit", (code) => {
       if (m.proc !== proc) return;
       m.proc = undefined;
@@ -562,6 +567,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       root: byName.get(h.hostname)?.root ?? "",
       machine: byName.get(h.hostname)?.state ?? "dead",
       boots: byName.get(h.hostname)?.boots ?? 0,
+      bootTimesS: [...(byName.get(h.hostname)?.bootTimesS ?? [])],
       ...(pmonLab ? { pmon: pmonLab.report(h.hostname) } : {}),
     }));
   const draw = () => {
