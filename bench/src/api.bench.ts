@@ -22,7 +22,8 @@ const CONCURRENCY = 8;
 const REQUESTS = 200;
 const ROUNDS = 2;
 
-function agentWith(n: number): MtcAgent {
+/** An mtcAgent (not started: no scheduler timer) holding `n` unlocked workers; shared with the dashboard bench. */
+export function agentWith(n: number): MtcAgent {
   const clock = new VirtualClock();
   const log = silentLogger();
   const noop = () => undefined;

@@ -16,12 +16,14 @@ import {
   type VirtualMediaStatus,
 } from "@metal/core/plugin-api";
 import { type AuthMode, messageIdOf, RedfishClient } from "./client/redfish-client.js";
+import { RedfishEventSource } from "./events.js";
 import { ALL_RESET_TYPES, planFor, powerStateOf, resetTypeForAttempt } from "./power.js";
 import { mergeBySeverity, parsePower, parseSensor, parseThermal } from "./sensors.js";
 
 type Json = Record<string, unknown>;
 
-export const REDFISH_CAPABILITIES: readonly BmcCapability[] = ["power", "bootDevice", "info", "sensors", "virtualMedia"];
+/** `events` is declared: subscribing to a BMC without an EventService/SSE fails with code unsupported, and callers poll. */
+export const REDFISH_CAPABILITIES: readonly BmcCapability[] = ["power", "bootDevice", "info", "sensors", "virtualMedia", "events"];
 
 const BOOT_TARGETS: Record<BootDevice, string> = { pxe: "Pxe", cd: "Cd", disk: "Hdd", bios: "BiosSetup" };
 
@@ -72,6 +74,8 @@ export class RedfishDriver implements BmcDriver {
   private readonly retries: number;
   private readonly verifyMs: number;
   private readonly pollMs: number;
+  /** Server-Sent Events from the BMC's EventService. */
+  readonly events: RedfishEventSource;
 
   constructor(
     private readonly target: BmcTarget,
@@ -95,6 +99,7 @@ export class RedfishDriver implements BmcDriver {
       retries: opt(target, "httpRetries", 4),
       backoffMs: opt(target, "backoffMs", 500),
     });
+    this.events = new RedfishEventSource(this.client, target.host, logger);
   }
 
   supports(cap: BmcCapability): boolean {
@@ -436,6 +441,7 @@ export class RedfishDriver implements BmcDriver {
   };
 
   close(): Promise<void> {
+    this.events.closeAll();
     return this.client.close();
   }
 }

@@ -7,6 +7,7 @@ import type { AlarmSink } from "../alarms/sink.js";
 import { SnmpTrapSink } from "../alarms/snmp-sink.js";
 import { BmcAccessMonitor } from "../bmc/access-monitor.js";
 import { BmcBrokerPool, brokerSettings } from "../bmc/broker-pool.js";
+import { EventFeed } from "../bmc/event-feed.js";
 import { carryLearned, withLearned } from "../bmc/learn.js";
 import { nodePaths } from "../config/paths.js";
 import type { MetalConfig } from "../config/schema.js";
@@ -422,7 +423,13 @@ export class MtcAgent {
       return;
     }
     const power = driver.power;
+    // Redfish events (issue 15 item 13): one feed per host for the power audit and hwmon; polling stays as the reconciler.
+    const events =
+      driver.events && driver.supports("events")
+        ? new EventFeed({ hostname: c.name, source: driver.events, clock: this.o.clock, logger: this.o.log })
+        : undefined;
     const monitor = new BmcAccessMonitor({
+      ...(events ? { events } : {}),
       hostname: c.name,
       probe: async () => {
         try {
@@ -450,6 +457,7 @@ export class MtcAgent {
             alarms: this.alarms,
             agent: this.hwmon,
             logger: this.o.log,
+            ...(events ? { events } : {}),
             ...hwmonSettings(this.o.config),
           })
         : undefined;

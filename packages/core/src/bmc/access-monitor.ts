@@ -1,5 +1,6 @@
 import type { AlarmManager } from "../alarms/alarm-manager.js";
 import type { Clock, Logger, TimerHandle } from "../plugin-api/services.js";
+import type { EventFeed } from "./event-feed.js";
 
 export const BMC_ACCESS_ALARM = "200.010";
 
@@ -13,6 +14,13 @@ export interface AccessMonitorOptions {
   probeIntervalMs: number;
   /** Inaccessible this long → 200.010 warning (reference: 2 minutes). */
   alarmDelayMs: number;
+  /**
+   * The host's BMC event feed (issue 15 item 13), owned here (started and stopped with the monitor): a power
+   * event probes at once, and while the subscription is live the periodic probe runs only every
+   * `reconcileIntervalMs` (default 10 × probeIntervalMs); a re-subscription probes to reconcile.
+   */
+  events?: EventFeed;
+  reconcileIntervalMs?: number;
 }
 
 /**
@@ -26,6 +34,9 @@ export class BmcAccessMonitor {
   private interval: TimerHandle | undefined;
   private probing = false;
   private alarmed = false;
+  private lastProbeAt = Number.NEGATIVE_INFINITY;
+  /** Probes run, by cause. */
+  readonly probes = { poll: 0, event: 0 };
   lastError: string | undefined;
 
   constructor(private readonly o: AccessMonitorOptions) {}
@@ -40,11 +51,30 @@ export class BmcAccessMonitor {
 
   start(): void {
     if (this.interval) return;
+    const feed = this.o.events;
+    if (feed) {
+      feed.onEvent((e) => {
+        if (e.kind === "power") this.probeFor("event");
+      });
+      feed.onResubscribed(() => this.probeFor("event"));
+      feed.start();
+    }
+    this.probeFor("poll");
+    this.interval = this.o.clock.setInterval(() => {
+      const reconcile = this.o.reconcileIntervalMs ?? this.o.probeIntervalMs * 10;
+      if (feed?.subscribed && this.o.clock.now() - this.lastProbeAt < reconcile) return;
+      this.probeFor("poll");
+    }, this.o.probeIntervalMs);
+  }
+
+  private probeFor(cause: "poll" | "event"): void {
+    this.probes[cause]++;
+    this.lastProbeAt = this.o.clock.now();
     void this.probeOnce();
-    this.interval = this.o.clock.setInterval(() => void this.probeOnce(), this.o.probeIntervalMs);
   }
 
   stop(): void {
+    void this.o.events?.stop();
     this.o.clock.clearInterval(this.interval);
     this.o.clock.clearTimeout(this.alarmTimer);
     this.interval = undefined;

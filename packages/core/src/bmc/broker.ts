@@ -202,6 +202,16 @@ export class BmcBroker {
         : {}),
       // Opening the console is gated; the stream itself is long-lived and not a per-call cost.
       ...(d.console ? { console: { open: gate("console", () => d.console!.open()) } } : {}),
+      // Subscribing is gated like any call; the subscription itself is long-lived.
+      ...(d.events
+        ? {
+            events: {
+              subscribe: gate("events", (on: Parameters<NonNullable<BmcDriver["events"]>["subscribe"]>[0], lost: (why: string) => void) =>
+                d.events!.subscribe(on, lost),
+              ),
+            },
+          }
+        : {}),
       close: () => this.close(),
     };
   }

@@ -1,8 +1,13 @@
-import type { BmcCapability, BmcDriver, BmcDriverFactory, BmcRegistry, BmcTarget } from "../plugin-api/bmc.js";
+import { type BmcCapability, type BmcDriver, type BmcDriverFactory, BmcError, type BmcRegistry, type BmcTarget } from "../plugin-api/bmc.js";
 import { type LearnResult, learnProtocol } from "./learn.js";
 
 /** What a dynamic BMC can do whichever protocol it turns out to speak. */
-export const DYNAMIC_CAPABILITIES: readonly BmcCapability[] = ["power", "bootDevice", "info", "sensors"];
+const REQUIRED_CAPABILITIES: readonly BmcCapability[] = ["power", "bootDevice", "info", "sensors"];
+/**
+ * The above plus `events`, which only a Redfish BMC with an EventService delivers: subscribing through an
+ * IPMI (or event-less) BMC fails with code unsupported and the caller keeps polling.
+ */
+export const DYNAMIC_CAPABILITIES: readonly BmcCapability[] = [...REQUIRED_CAPABILITIES, "events"];
 
 /**
  * bm_type `dynamic` (and `bmc`), reference §6.1: the first call learns the protocol (Redfish service root,
@@ -30,7 +35,7 @@ export class DynamicBmcDriver implements BmcDriver {
         const known = this.target.options?.learned;
         this.learned =
           known === "redfish" || known === "ipmi" ? { protocol: known, reason: "learned earlier (persisted with the host)" } : await learnProtocol(this.target);
-        return this.registry.connect(this.learned.protocol, this.target, DYNAMIC_CAPABILITIES);
+        return this.registry.connect(this.learned.protocol, this.target, REQUIRED_CAPABILITIES);
       })();
       // A failed learn/connect is retried on the next call rather than cached.
       this.inner.catch(() => {
@@ -49,6 +54,14 @@ export class DynamicBmcDriver implements BmcDriver {
   };
   readonly info = { get: async () => (await this.resolve()).info!.get() };
   readonly sensors = { read: async () => (await this.resolve()).sensors!.read() };
+  readonly events = {
+    subscribe: async (...a: Parameters<NonNullable<BmcDriver["events"]>["subscribe"]>) => {
+      const inner = await this.resolve();
+      if (!inner.events || !inner.supports("events"))
+        throw new BmcError("unsupported", `the BMC speaks ${inner.protocol}, which has no event service here`, this.target.host);
+      return inner.events.subscribe(...a);
+    },
+  };
 
   async close(): Promise<void> {
     if (this.closed) return;

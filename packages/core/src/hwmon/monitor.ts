@@ -1,4 +1,5 @@
 import type { AlarmManager, AlarmSeverity } from "../alarms/alarm-manager.js";
+import type { EventFeed } from "../bmc/event-feed.js";
 import type { SensorReading } from "../plugin-api/bmc.js";
 import type { Clock, Logger, TimerHandle } from "../plugin-api/services.js";
 import { DEFAULT_GROUP_ACTIONS, type GroupActions, type HwmonAction, validateGroupActions } from "./actions.js";
@@ -32,6 +33,14 @@ export interface HwmonMonitorOptions {
   degradeAuditMs?: number;
   actions?: Partial<Record<SensorGroup, Partial<GroupActions>>>;
   defaultActions?: GroupActions;
+  /**
+   * BMC events (issue 15 item 13): a sensor event reads at once (twice, so the debounce can agree), and while
+   * the subscription is live the per-group poll slows to `reconcileIntervalMs`; after a loss the feed
+   * subscribes again and one read reconciles what was missed.
+   */
+  events?: EventFeed;
+  /** The slower reconciling poll while events flow (default 10 × the audit interval). */
+  reconcileIntervalMs?: number;
 }
 
 const ALARM_SEVERITY: Record<"minor" | "major" | "critical", AlarmSeverity> = { minor: "minor", major: "major", critical: "critical" };
@@ -56,6 +65,10 @@ export class HwmonMonitor {
   private degradeTimer: TimerHandle | undefined;
   private readErrorRaised = new Set<string>();
   private auditing = false;
+  /** Forced (all-group) reads still owed after an event arrived during an audit. */
+  private pendingForced = 0;
+  /** Reads done, by cause, for tests and the events-vs-polling bench. */
+  readonly reads = { poll: 0, event: 0 };
   /** Log lines the reference raises as 200.007 customer logs (transients, "log" actions), for the operator view. */
   readonly events: Array<{ at: number; sensor: string; text: string }> = [];
 
@@ -69,7 +82,18 @@ export class HwmonMonitor {
   }
 
   private intervalOf(g: SensorGroup): number {
+    const poll = this.o.groupIntervalsMs?.[g] ?? this.o.auditIntervalMs ?? 120_000;
+    return this.o.events?.subscribed ? Math.max(poll, this.o.reconcileIntervalMs ?? poll * 10) : poll;
+  }
+
+  private pollIntervalOf(g: SensorGroup): number {
     return this.o.groupIntervalsMs?.[g] ?? this.o.auditIntervalMs ?? 120_000;
+  }
+
+  /** A sensor event, or a fresh subscription: read every group now and once more to confirm. */
+  private readNow(): void {
+    this.pendingForced = Math.max(this.pendingForced, this.auditing ? 2 : 1);
+    void this.audit(true);
   }
 
   /** Whether the host is degraded by hwmon: some sensor holds an alarm. */
@@ -83,7 +107,14 @@ export class HwmonMonitor {
 
   start(): void {
     if (this.timer) return;
-    const tick = Math.min(...SENSOR_GROUPS.map((g) => this.intervalOf(g)));
+    const feed = this.o.events;
+    if (feed) {
+      feed.onEvent((e) => {
+        if (e.kind === "sensor") this.readNow();
+      });
+      feed.onResubscribed(() => this.readNow());
+    }
+    const tick = Math.min(...SENSOR_GROUPS.map((g) => this.pollIntervalOf(g)));
     void this.audit();
     this.timer = this.o.clock.setInterval(() => void this.audit(), tick);
     this.degradeTimer = this.o.clock.setInterval(() => this.o.agent.degrade(this.o.hostname, this.degraded), this.o.degradeAuditMs ?? 30_000);
@@ -96,14 +127,15 @@ export class HwmonMonitor {
     this.degradeTimer = undefined;
   }
 
-  /** One audit: read once, then handle each group that is due. */
-  async audit(): Promise<void> {
+  /** One audit: read once, then handle each group that is due (every group when `force`, after an event). */
+  async audit(force = false): Promise<void> {
     if (this.auditing) return;
     this.auditing = true;
     try {
       const now = this.o.clock.now();
-      const dueGroups = SENSOR_GROUPS.filter((g) => (this.due.get(g) ?? 0) <= now);
+      const dueGroups = force ? [...SENSOR_GROUPS] : SENSOR_GROUPS.filter((g) => (this.due.get(g) ?? 0) <= now);
       if (dueGroups.length === 0) return;
+      this.reads[force ? "event" : "poll"]++;
       let readings: SensorReading[];
       try {
         readings = await this.o.read();
@@ -121,6 +153,10 @@ export class HwmonMonitor {
       if (this.degraded !== wasDegraded) this.o.agent.degrade(this.o.hostname, this.degraded);
     } finally {
       this.auditing = false;
+      if (this.pendingForced > 0) {
+        this.pendingForced--;
+        void this.audit(true);
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 import type { Secret } from "./secret.js";
 
 /** What a BMC plugin may implement. The core asks `supports(cap)` before it calls. */
-export const BMC_CAPABILITIES = ["power", "bootDevice", "info", "sensors", "virtualMedia", "console"] as const;
+export const BMC_CAPABILITIES = ["power", "bootDevice", "info", "sensors", "virtualMedia", "console", "events"] as const;
 export type BmcCapability = (typeof BMC_CAPABILITIES)[number];
 
 /** Where a BMC is and how to log in to it. */
@@ -102,6 +102,33 @@ export interface ConsoleAccess {
   open(): Promise<ConsoleStream>;
 }
 
+/** Something changed on the BMC (Redfish EventService: ResourceChanged, Alert; see issue 15 item 13). */
+export interface BmcEvent {
+  /** What it is about: the power state, a sensor, or anything else. */
+  kind: "power" | "sensor" | "other";
+  /** The resource it names (Redfish OriginOfCondition), when the BMC says. */
+  origin?: string;
+  /** e.g. "ResourceEvent.1.0.ResourceChanged". */
+  messageId: string;
+  severity?: string;
+  message?: string;
+}
+
+/** A live subscription; close() ends it (idempotent). */
+export interface EventSubscription {
+  close(): Promise<void>;
+}
+
+/**
+ * Change events from the BMC, so callers need not poll for every change. Events may be lost (a BMC reset drops
+ * subscriptions): `onLost` is called once when the subscription ends without close(), and the caller subscribes
+ * again and reconciles with one poll. `subscribe` throws a BmcError (code unsupported) when this BMC has no
+ * event service after all.
+ */
+export interface EventSource {
+  subscribe(onEvent: (e: BmcEvent) => void, onLost: (why: string) => void): Promise<EventSubscription>;
+}
+
 /**
  * One connection to one BMC. A capability's member is present exactly when `supports(cap)` is true;
  * the conformance suite checks that.
@@ -115,6 +142,7 @@ export interface BmcDriver {
   readonly sensors?: SensorQuery;
   readonly virtualMedia?: VirtualMediaControl;
   readonly console?: ConsoleAccess;
+  readonly events?: EventSource;
   /** Log out, close sessions and child processes. Always safe to call twice. */
   close(): Promise<void>;
 }

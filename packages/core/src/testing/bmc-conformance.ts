@@ -1,5 +1,5 @@
 import type { ExecutionContext, TestFn } from "ava";
-import { BMC_CAPABILITIES, type BmcCapability, type BmcDriver, BmcError, type PowerState } from "../plugin-api/bmc.js";
+import { BMC_CAPABILITIES, type BmcCapability, type BmcDriver, BmcError, type BmcEvent, type PowerState } from "../plugin-api/bmc.js";
 
 /** What a plugin author supplies to run the shared suite against their own BMC or emulator. */
 export interface BmcConformanceTarget {
@@ -123,6 +123,36 @@ export const consoleOpensAndCloses = async (t: ExecutionContext, target: BmcConf
   });
 };
 
+/**
+ * events: a subscription reports a power change as a `power` event with a message id, and close() ends it
+ * without an onLost call. (Needs the power capability to cause the change.)
+ */
+export const eventsReportPowerChange = async (t: ExecutionContext, target: BmcConformanceTarget) => {
+  const settle = target.settleMs ?? 15_000;
+  await withDriver(target, async (d) => {
+    const got: BmcEvent[] = [];
+    const lost: string[] = [];
+    const sub = await d.events!.subscribe(
+      (e) => got.push(e),
+      (why) => lost.push(why),
+    );
+    try {
+      const first = (await d.power!.status()) === "on" ? "off" : "on";
+      await d.power!.set(first);
+      await waitForPower(d, first, settle);
+      const deadline = Date.now() + settle;
+      for (let i = 0; i < 400 && Date.now() < deadline && !got.some((e) => e.kind === "power"); i++) await new Promise((r) => setTimeout(r, 50));
+      const power = got.find((e) => e.kind === "power");
+      t.truthy(power, "a power change arrives as a 'power' event");
+      t.is(typeof power?.messageId, "string");
+    } finally {
+      await sub.close();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    t.deepEqual(lost, [], "close() is not a loss");
+  });
+};
+
 export const wrongPasswordIsAuthError = async (t: ExecutionContext, target: BmcConformanceTarget) => {
   const d = await target.connectWithWrongPassword!();
   try {
@@ -154,6 +184,7 @@ export function bmcConformance(test: TestFn, target: BmcConformanceTarget): void
   if (caps.has("sensors")) test.serial(`${target.name}: sensors`, sensorsAreWellFormed, target);
   if (caps.has("virtualMedia")) test.serial(`${target.name}: virtual media`, virtualMediaInsertEject, target);
   if (caps.has("console")) test.serial(`${target.name}: console`, consoleOpensAndCloses, target);
+  if (caps.has("events") && caps.has("power")) test.serial(`${target.name}: events report a power change`, eventsReportPowerChange, target);
   if (target.connectWithWrongPassword) test.serial(`${target.name}: wrong password is an auth error`, wrongPasswordIsAuthError, target);
   test.serial(`${target.name}: close is idempotent`, closeIsIdempotent, target);
 }

@@ -277,6 +277,44 @@ export class RedfishClient {
     throw last ?? new BmcError("protocol", `${method} ${path}: no attempt made`, this.o.host);
   }
 
+  /**
+   * An authenticated GET whose body stays open (Server-Sent Events): the chunks as they arrive. No body
+   * timeout; `abort()` ends it. A 401 logs in again once; other non-2xx statuses become BmcErrors.
+   */
+  async stream(path: string): Promise<{ chunks: AsyncIterable<Buffer>; abort: () => void }> {
+    const timeout = this.o.requestTimeoutMs ?? 30_000;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const controller = new AbortController();
+      this.stats.requests++;
+      let res: Awaited<ReturnType<typeof request>>;
+      try {
+        res = await request(this.url(path), {
+          method: "GET",
+          headers: { Accept: "text/event-stream", ...(await this.authHeaders()) },
+          dispatcher: this.agent,
+          headersTimeout: timeout,
+          bodyTimeout: 0,
+          signal: controller.signal,
+        });
+      } catch (err) {
+        throw this.classify(err, "GET", path);
+      }
+      if (res.statusCode === 401 && this.session && attempt === 0) {
+        await res.body.dump().catch(() => {});
+        this.session = undefined;
+        this.stats.reauths++;
+        continue;
+      }
+      if (res.statusCode >= 300) {
+        await res.body.dump().catch(() => {});
+        const code = res.statusCode === 401 || res.statusCode === 403 ? "auth" : res.statusCode === 404 || res.statusCode === 405 ? "unsupported" : "protocol";
+        throw new BmcError(code, `GET ${path}: HTTP ${res.statusCode}`, this.o.host);
+      }
+      return { chunks: res.body as AsyncIterable<Buffer>, abort: () => controller.abort() };
+    }
+    throw new BmcError("auth", `GET ${path}: the BMC refused the renewed session`, this.o.host);
+  }
+
   async get(path: string): Promise<Record<string, unknown>> {
     return (await this.call("GET", path)).body;
   }
