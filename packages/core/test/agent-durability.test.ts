@@ -122,3 +122,29 @@ test.serial("kill -9 soak: acknowledged adds, actions and deletes survive kill -
   t.false(existsSync(quarantine) && readdirSync(quarantine).length > 0, "no stored file was corrupt");
   t.notRegex(a.output, /quarantined|Unhandled|uncaught/i);
 });
+
+test.serial("SIGHUP reloads the config (log level, timeouts) and loses nothing; the agent keeps running", async (t) => {
+  const a = await AgentProcess.create();
+  t.teardown(() => a.dispose());
+  await a.start();
+  t.is((await a.request("POST", "/v1/hosts", { hostname: "worker-0", personality: "worker", administrative: "unlocked" })).status, 201);
+  t.is((await a.request("PATCH", "/v1/hosts/worker-0", { action: "lock" })).status, 202);
+  t.is((await a.request("POST", "/v1/hosts", { hostname: "worker-1", personality: "worker" })).status, 201);
+  a.config.logging = { level: "debug" };
+  a.config.timeouts = { cmdResponse: 2, hostAddDelay: 20 };
+  a.writeConfig();
+  a.proc?.kill("SIGHUP");
+  await waitFor("the reload line", async () => (/configuration reloaded/.test(a.output) ? true : undefined), 30_000);
+  t.is(a.proc?.exitCode, null, "still running");
+  const hosts = await a.hosts();
+  t.deepEqual(
+    hosts.map((h) => h.hostname),
+    ["worker-0", "worker-1"],
+  );
+  t.true(hosts[0]?.queued.includes("lock") || hosts[0]?.action === "lock");
+  t.regex(a.output, /"applied":\["logging.level","timeouts"\]/);
+  t.false(readdirSync(join(a.stateDir, "hosts")).some((f) => f.endsWith(".tmp")));
+  t.is((await a.request("POST", "/v1/hosts", { hostname: "worker-2", personality: "worker" })).status, 201, "mutations still work");
+  const stopped = await a.stop("SIGTERM");
+  t.is(stopped.code, 0);
+});

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BmcError, type BmcErrorCode, type BmcTarget, type Clock } from "@metal/core/plugin-api";
+import { secretTempDir } from "@metal/core/security/secret-temp";
 import { execa } from "execa";
 import { classifyIpmitoolFailure } from "./classify.js";
 import { BmcLane } from "./lane.js";
@@ -80,7 +80,7 @@ export class Ipmitool {
 
   private passwordFile(): string {
     if (!this.pwDir) {
-      this.pwDir = mkdtempSync(join(tmpdir(), "metal-ipmi-"));
+      this.pwDir = secretTempDir("metal-ipmi-");
       writeFileSync(join(this.pwDir, "pw"), this.target.password.reveal(), { mode: 0o600 });
     }
     return join(this.pwDir, "pw");

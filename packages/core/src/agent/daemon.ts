@@ -9,6 +9,9 @@ import { createMetalContainer } from "../di/container.js";
 import { secretFromFile } from "../di/secret.js";
 import { Tokens } from "../di/tokens.js";
 import { UdpHeartbeatControl } from "../heartbeat/heartbeat-control.js";
+import { agentPreflight } from "../security/preflight.js";
+import { checkSecretRef, secretRefPath } from "../security/secret-policy.js";
+import { sweepSecretTempDirs } from "../security/secret-temp.js";
 import { datagramAuthFor } from "../transport/datagram-auth.js";
 import { UdpTransport } from "../transport/udp-transport.js";
 import { AgentMessaging } from "./messaging.js";
@@ -18,12 +21,28 @@ export interface RunningAgent {
   agent: MtcAgent;
   api: { address: string; port: number };
   stop(): Promise<void>;
+  /**
+   * SIGHUP: take what is safe to change live from a freshly loaded config (log level, timeouts, auto-recovery
+   * thresholds) into the running agent; returns what changed and what would need a restart. Nothing is lost:
+   * hosts, queues and alarms stay as they are.
+   */
+  reload(next: MetalConfig): { applied: string[]; needsRestart: string[] };
 }
 
+/**
+ * Start mtcAgent. Refuses (PreflightError, before any socket is bound) an unsafe start: a non-loopback API
+ * without api.allowRemote, a missing, blank or group/world-readable token file.
+ */
 export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> {
+  const { token } = agentPreflight(config);
   const container = await createMetalContainer({ config });
   const clock = container.resolve(Tokens.Clock);
   const log = container.resolve(Tokens.Logger).child({ svc: "mtcAgent" });
+  // Password files a killed agent's ipmitool calls left behind.
+  const swept = sweepSecretTempDirs("metal-ipmi-");
+  if (swept.length) log.warn({ removed: swept.length }, "removed stale BMC secret temp dirs");
+  const sec = config.security;
+  const policy = { ...(sec.secretsDir ? { secretsDir: sec.secretsDir } : {}), allowSecretPaths: sec.allowSecretPaths };
   const alarms = createAlarmManager(config, clock, log);
   // Reads and checks security.clusterKeyFile before any socket is bound (ClusterKeyError: refuse to start).
   const auth = datagramAuthFor(config, log);
@@ -41,7 +60,18 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
     auth,
   });
   await heartbeat.start();
-  const agent = new MtcAgent({ config, clock, log, messaging, heartbeat, alarms, directory: messaging, bmcRegistry: container.resolve(Tokens.BmcRegistry) });
+  const agent = new MtcAgent({
+    config,
+    clock,
+    log,
+    messaging,
+    heartbeat,
+    alarms,
+    directory: messaging,
+    bmcRegistry: container.resolve(Tokens.BmcRegistry),
+    checkSecretRef: (ref) => checkSecretRef(ref, policy),
+    resolveSecret: (ref) => secretFromFile(secretRefPath(ref, policy) ?? ref),
+  });
   await agent.start();
   const api = new AgentApi({
     agent,
@@ -49,13 +79,32 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
     cluster: ClusterSource.sm(config.ports),
     address: config.api.address,
     port: config.api.port,
-    ...(config.api.tokenFile ? { token: secretFromFile(config.api.tokenFile) } : {}),
+    ...(token ? { token } : {}),
   });
   const bound = await api.start();
   log.info({ api: bound, hosts: agent.hosts().length }, "mtcAgent running");
+  const root = container.resolve(Tokens.Logger);
   return {
     agent,
     api: bound,
+    reload: (next) => {
+      const applied: string[] = [];
+      const needsRestart: string[] = [];
+      if (next.logging.level !== config.logging.level) {
+        for (const l of [root, log]) (l as unknown as { level: string }).level = next.logging.level;
+        config.logging.level = next.logging.level;
+        applied.push("logging.level");
+      }
+      for (const k of ["timeouts", "autoRecovery"] as const) {
+        if (JSON.stringify(next[k]) === JSON.stringify(config[k])) continue;
+        Object.assign(config[k], next[k]);
+        applied.push(k);
+      }
+      for (const k of ["api", "networks", "ports", "security", "maintenance", "heartbeat", "plugins"] as const)
+        if (JSON.stringify(next[k]) !== JSON.stringify(config[k])) needsRestart.push(k);
+      log.info({ applied, needsRestart }, "configuration reloaded (SIGHUP)");
+      return { applied, needsRestart };
+    },
     stop: async () => {
       await api.stop();
       await agent.stop();

@@ -151,6 +151,8 @@ export class AgentApi {
       const header = req.headers.authorization ?? "";
       const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
       const want = Buffer.from(token.reveal());
+      // A blank token never means "no authentication" (the token file is also checked at start).
+      if (want.length === 0) throw new HttpFail(403, "mutations are disabled: the API token is empty");
       if (given.length !== want.length || !timingSafeEqual(given, want)) throw new HttpFail(401, "missing or wrong bearer token");
     };
     /** A refused mutation: its code decides the status (a full disk is 507, a failing store 503). */

@@ -251,6 +251,13 @@ export const securitySchema = z
      * when it is not the floating address). The mtcClient and hbsClient drop commands from anywhere else.
      */
     controllers: z.array(ipv4OrV6).max(8).default([]),
+    /**
+     * Where BMC password files live. A host's `bmc.secretRef` must name a file in here (or a bare name, looked
+     * up in here), mode 0600 or 0400, owned by the agent's user; refused at host-add otherwise.
+     */
+    secretsDir: z.string().min(1).optional(),
+    /** Other directories (or files) secret files may be in, besides `secretsDir`. */
+    allowSecretPaths: z.array(z.string().min(1).max(4096)).max(32).default([]),
   })
   .strict();
 
@@ -304,9 +311,11 @@ export const configSchema = z
         port: port.default(2112),
         /** Bearer token required for mutations; a file path keeps it out of the config. */
         tokenFile: z.string().optional(),
+        /** A non-loopback `address` is refused at start unless this says so explicitly. */
+        allowRemote: z.boolean().default(false),
       })
       .strict()
-      .default({ address: "127.0.0.1", port: 2112 }),
+      .default({ address: "127.0.0.1", port: 2112, allowRemote: false }),
     /** mtcAgent (issue 4): scheduler period, where the inventory/alarms live, alarm sinks, SM. */
     maintenance: z
       .object({
@@ -357,7 +366,7 @@ export const configSchema = z
       })
       .strict()
       .default({ discover: true, load: [], settings: {} }),
-    security: securitySchema.default({ replayWindowSeconds: 60, controllers: [] }),
+    security: securitySchema.default({ replayWindowSeconds: 60, controllers: [], allowSecretPaths: [] }),
   })
   .strict();
 

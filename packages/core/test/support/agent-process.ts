@@ -65,7 +65,7 @@ export class AgentProcess {
   }
 
   /** Start the agent and wait (bounded) until its API answers; throws with its output if it exits first. */
-  async start(limitMs = 60_000): Promise<void> {
+  async start(limitMs = 150_000): Promise<void> {
     const p = execa(process.execPath, [metalMain, "agent", "--config", this.cfgFile], { reject: false, all: true, buffer: false });
     this.proc = p;
     p.all?.on("data", (d: Buffer) => {

@@ -28,6 +28,13 @@ export function agentCommand(program: Command): void {
         };
         process.on("SIGTERM", quit);
         process.on("SIGINT", quit);
+        // SIGHUP reloads what is safe to change live; a config that does not load is reported and ignored.
+        process.on("SIGHUP", () => {
+          loadRequiredCliConfig(opts.config).then(
+            (next) => running.reload(next),
+            (err: unknown) => process.stderr.write(`metal: agent: SIGHUP: config not reloaded: ${(err as Error).message}\n`),
+          );
+        });
       });
     });
 }
