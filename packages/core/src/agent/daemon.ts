@@ -2,6 +2,7 @@
  * Running mtcAgent from the CLI: the plugins' BMC drivers, messaging over UDP, heartbeat control, the
  * maintenance FSMs and the REST API, until SIGTERM/SIGINT.
  */
+import { MtcalarmReceiver } from "../alarms/mtcalarm-receiver.js";
 import { AgentApi } from "../api/agent-api.js";
 import { ClusterSource } from "../api/cluster-source.js";
 import type { MetalConfig } from "../config/schema.js";
@@ -60,6 +61,9 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
     auth,
   });
   await heartbeat.start();
+  // mtcalarmd's port: the hbsAgent's heartbeat and pmond alarms land in this agent's alarm table.
+  const mtcalarm = new MtcalarmReceiver({ address: config.heartbeat.alarmAddress, port: config.ports.mtcalarm, auth, alarms, clock, log });
+  await mtcalarm.start();
   const agent = new MtcAgent({
     config,
     clock,
@@ -109,6 +113,7 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
       await api.stop();
       await agent.stop();
       await heartbeat.stop();
+      await mtcalarm.stop();
       await messaging.stop();
     },
   };

@@ -244,6 +244,10 @@ export class MtcAgent {
     const reason = validateNewHost(input as Partial<NewHost>);
     if (reason) return { ok: false, reason, code: "INVALID" };
     const h = input as NewHost;
+    // Without a mgmt address the host cannot be heartbeated (the hbsAgent drops it) nor commanded.
+    if (!h.mgmtIp) return { ok: false, reason: "mgmtIp: required (the host's management address)", code: "INVALID" };
+    const badType = this.unknownBmcType(h.bmc?.type);
+    if (badType) return { ok: false, reason: badType, code: "INVALID" };
     if (this.scheduler.hosts.has(h.hostname) || this.adding.has(h.hostname))
       return { ok: false, reason: `host ${h.hostname} already exists`, code: "CONFLICT" };
     const mac = h.mgmtMac?.toLowerCase();
@@ -252,6 +256,14 @@ export class MtcAgent {
       if (mac && r.mgmtMac === mac) return { ok: false, reason: `MAC ${h.mgmtMac} is used by ${r.hostname}`, code: "CONFLICT" };
     }
     return { ok: true, rec: newHostRecord(h) };
+  }
+
+  /** The reason a BMC type is refused: no loaded plugin registered it (dynamic learns ipmi or redfish). */
+  private unknownBmcType(type: string | undefined): string | undefined {
+    const reg = this.o.bmcRegistry;
+    if (type === undefined || !reg) return undefined;
+    const known = [...new Set([...reg.list().map((e) => e.protocol), "dynamic"])];
+    return known.includes(type) ? undefined : `bmc.type: no plugin provides BMC type '${type}' (known: ${known.join(", ")})`;
   }
 
   private insertHost(rec: HostRecord): HostCtx {
@@ -292,7 +304,7 @@ export class MtcAgent {
     } catch (err) {
       // Put back the modified fields only; what events changed meanwhile stays.
       const back = { ...c.rec } as Record<string, unknown>;
-      for (const k of ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc", "mtceInfo"]) {
+      for (const k of ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc", "mtceInfo", "personality", "subfunctions"]) {
         const v = (before as unknown as Record<string, unknown>)[k];
         if (v === undefined) delete back[k];
         else back[k] = v;
@@ -309,13 +321,19 @@ export class MtcAgent {
   private prepareModify(hostname: string, fields: Record<string, unknown>): { ok: true; c: HostCtx; next: HostRecord } | MutationFailure {
     const c = this.scheduler.hosts.get(hostname);
     if (!c) return { ok: false, reason: `no host named '${hostname}'`, notFound: true, code: "NOT_FOUND" };
-    const allowed = ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc"];
+    const allowed = ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc", "personality", "subfunctions"];
     const unknown = Object.keys(fields).filter((k) => !allowed.includes(k));
     if (unknown.length)
       return { ok: false, reason: `cannot modify ${unknown.join(", ")} (modifiable: ${allowed.join(", ")}; use an action for admin state)`, code: "INVALID" };
+    // The personality decides which handlers and hooks run: it changes only on a locked host (sysinv's rule).
+    if (("personality" in fields || "subfunctions" in fields) && c.rec.administrative !== "locked")
+      return { ok: false, reason: `personality and subfunctions change only on a locked host; lock ${hostname} first`, code: "CONFLICT" };
+    if ("personality" in fields && !("subfunctions" in fields)) fields = { ...fields, subfunctions: [fields.personality] };
     const merged = { hostname, personality: c.rec.personality, ...fields };
     const reason = validateNewHost(merged as Partial<NewHost>);
     if (reason) return { ok: false, reason, code: "INVALID" };
+    const badType = this.unknownBmcType((fields.bmc as HostRecord["bmc"] | undefined)?.type);
+    if (badType) return { ok: false, reason: badType, code: "INVALID" };
     // A BMC at a new address (or of a new type) is learned again; otherwise what was learned stays.
     const next = carryLearned(c.rec, { ...c.rec, ...(fields as Partial<HostRecord>) });
     if (typeof next.mgmtMac === "string") next.mgmtMac = next.mgmtMac.toLowerCase();

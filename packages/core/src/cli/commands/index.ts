@@ -20,6 +20,7 @@ import { hostResetCommand } from "./host-reset.js";
 import { hostShowCommand } from "./host-show.js";
 import { hostSwactCommand } from "./host-swact.js";
 import { hostUnlockCommand } from "./host-unlock.js";
+import { hostUpdateCommand } from "./host-update.js";
 import { labCommand } from "./lab.js";
 import { pluginsCommand } from "./plugins.js";
 import { pmonCommand } from "./pmon.js";
@@ -37,6 +38,7 @@ export const coreCommands: ReadonlyArray<(program: Command) => void> = [
   hostListCommand,
   hostShowCommand,
   hostAddCommand,
+  hostUpdateCommand,
   hostLockCommand,
   hostUnlockCommand,
   hostRebootCommand,
