@@ -73,7 +73,13 @@ test.serial("kill -9 soak: acknowledged adds, actions and deletes survive kill -
           const r = await a.request(
             "POST",
             "/v1/hosts",
-            { hostname: name, personality: "worker", administrative: unlocked ? "unlocked" : "locked" },
+            // Every host needs its own mgmt address.
+            {
+              hostname: name,
+              personality: "worker",
+              mgmtIp: `fd00::${round.toString(16)}:${id.toString(16)}:${(n & 0xffff).toString(16)}`,
+              administrative: unlocked ? "unlocked" : "locked",
+            },
             { timeoutMs: 5000 },
           );
           if (r.status !== 201) continue;

@@ -45,7 +45,12 @@ test("REST: hosts CRUD and actions; mutations need the token; errors are JSON wi
   });
   t.is(added.host.administrative, "locked");
   t.is(added.host.action, "add");
-  await rejects(t, api.request("POST", "/v1/hosts", { hostname: "worker-0", personality: "worker" }), 409, "host worker-0 already exists");
+  await rejects(
+    t,
+    api.request("POST", "/v1/hosts", { hostname: "worker-0", personality: "worker", mgmtIp: "192.168.204.51" }),
+    409,
+    "host worker-0 already exists",
+  );
   await rejects(t, api.request("POST", "/v1/hosts", { hostname: "Worker_0", personality: "worker" }), 400, /hostname/);
   const list = await anon.request<{ hosts: Array<{ hostname: string }> }>("GET", "/v1/hosts");
   t.deepEqual(

@@ -83,6 +83,6 @@ test("a host modify keeps the learned protocol while the BMC's type, address and
   h = modify({ address: "10.0.0.10", port: 8443 });
   t.is(h.bmc?.learned, undefined, "a new port too");
   c.rec = withLearned({ ...c.rec, bmc: c.rec.bmc! }, "ipmi");
-  h = modify({ address: "10.0.0.10", port: 8443, type: "redfish" });
+  h = modify({ address: "10.0.0.10", port: 8443, type: "fake" });
   t.is(h.bmc?.learned, undefined, "and a new type");
 });

@@ -19,6 +19,7 @@ import { Mnfa } from "../fsm/mnfa.js";
 import { recoveredActions } from "../fsm/recovered-actions.js";
 import { Scheduler } from "../fsm/scheduler.js";
 import { HttpServiceManager, type ServiceManager, SimulatedServiceManager } from "../fsm/service-manager.js";
+import { gateHeartbeat, gateMessaging } from "../ha/gated-ports.js";
 import { type HwmonAgentPort, HwmonMonitor } from "../hwmon/monitor.js";
 import { hwmonSettings } from "../hwmon/settings.js";
 import { FileInventoryStore } from "../inventory/file-store.js";
@@ -50,6 +51,8 @@ export interface MtcAgentOptions {
   checkSecretRef?: (ref: string) => string | undefined;
   /** Kept in step with the inventory (AgentMessaging: addresses, MAC, admin state for the lock-flag audit). */
   directory?: HostDirectory;
+  /** HA (issue 12): act (FSM passes, host commands, heartbeat control, store writes) only while this holds. */
+  gate?: () => boolean;
 }
 
 /** What messaging needs from the inventory (AgentMessaging implements it). */
@@ -100,6 +103,8 @@ export class MtcAgent {
   private readonly dirty = new Set<string>();
   private readonly removed = new Set<string>();
   private dorUntil = 0;
+  /** This start is an HA takeover (issue 12), not an agent restart. */
+  private takeoverStart = false;
   private unsubscribe: Array<() => void> = [];
   private auditTimer: TimerHandle | undefined;
   private flushing = false;
@@ -136,8 +141,8 @@ export class MtcAgent {
       clock: o.clock,
       log: o.log,
       config: cfg,
-      messaging: o.messaging,
-      heartbeat: o.heartbeat,
+      messaging: o.gate ? gateMessaging(o.messaging, o.gate) : o.messaging,
+      heartbeat: o.gate ? gateHeartbeat(o.heartbeat, o.gate) : o.heartbeat,
       alarms: this.alarms,
       bmc,
       sm: this.sm,
@@ -148,7 +153,9 @@ export class MtcAgent {
       mnfa: this.mnfa,
       dorActive: () => o.clock.now() < this.dorUntil,
       removeHost: (name) => this.removeHost(name),
+      takeover: () => this.takeoverStart,
     };
+    this.scheduler.gate = o.gate;
     this.scheduler.onPass(() => this.flush());
   }
 
@@ -157,8 +164,11 @@ export class MtcAgent {
   }
 
   /** Load the inventory, recover each host through the add handler, and start the scheduler. */
-  async start(): Promise<void> {
+  async start(o: { takeover?: boolean } = {}): Promise<void> {
+    this.takeoverStart = o.takeover ?? false;
+    this.suspend();
     const { hosts: records } = await this.store.load();
+    this.mirror([]);
     const uptime = this.o.controllerUptimeS ?? (await import("node:os")).uptime();
     if (uptime < this.o.config.timeouts.dorModeDetect) {
       const enabled = records.filter((r) => r.operational === "enabled").length;
@@ -179,23 +189,40 @@ export class MtcAgent {
     this.unsubscribe.push(this.o.messaging.onMessage((m) => applyHostMessage(this.env, m)));
     this.unsubscribe.push(this.o.heartbeat.onEvent((e) => applyHeartbeatEvent(this.env, this.mnfa, e)));
     // A newly started mtcAgent always restores the heartbeat period (MNFA may have backed it off).
-    this.o.heartbeat.recover();
+    this.env.heartbeat.recover();
     this.scheduler.start();
     this.auditTimer = this.o.clock.setInterval(() => void this.auditAlarms(), this.o.config.maintenance.alarmAuditPeriod * SEC);
   }
 
   async stop(): Promise<void> {
+    this.suspend();
+    await this.flushNow();
+    await this.pool?.closeAll();
+    await this.alarms.close();
+  }
+
+  /**
+   * Stop acting (HA standby, issue 12): the scheduler, the audit, the BMC monitors and the event subscriptions stop;
+   * the hosts stay visible as last known. `start()` resumes from the store.
+   */
+  suspend(): void {
     this.scheduler.stop();
     this.o.clock.clearInterval(this.auditTimer);
+    this.auditTimer = undefined;
     for (const u of this.unsubscribe.splice(0)) u();
     for (const { monitor, sensors } of this.monitors.values()) {
       monitor.stop();
       sensors?.stop();
     }
     this.monitors.clear();
-    await this.flushNow();
-    await this.pool?.closeAll();
-    await this.alarms.close();
+  }
+
+  /** Show `records` (the standby's warm copy) as the hosts; nothing runs for them. Only while suspended. */
+  mirror(records: HostRecord[]): void {
+    this.dirty.clear();
+    this.removed.clear();
+    this.scheduler.hosts.clear();
+    for (const rec of records) this.scheduler.hosts.set(rec.hostname, new HostCtx(rec, this.env));
   }
 
   /** The periodic alarm audit: no alarms for hosts that are gone, no lock alarm on unlocked hosts. */
@@ -244,6 +271,10 @@ export class MtcAgent {
     const reason = validateNewHost(input as Partial<NewHost>);
     if (reason) return { ok: false, reason, code: "INVALID" };
     const h = input as NewHost;
+    // Without a mgmt address the host cannot be heartbeated (the hbsAgent drops it) nor commanded.
+    if (!h.mgmtIp) return { ok: false, reason: "mgmtIp: required (the host's management address)", code: "INVALID" };
+    const badType = this.unknownBmcType(h.bmc?.type);
+    if (badType) return { ok: false, reason: badType, code: "INVALID" };
     if (this.scheduler.hosts.has(h.hostname) || this.adding.has(h.hostname))
       return { ok: false, reason: `host ${h.hostname} already exists`, code: "CONFLICT" };
     const mac = h.mgmtMac?.toLowerCase();
@@ -252,6 +283,14 @@ export class MtcAgent {
       if (mac && r.mgmtMac === mac) return { ok: false, reason: `MAC ${h.mgmtMac} is used by ${r.hostname}`, code: "CONFLICT" };
     }
     return { ok: true, rec: newHostRecord(h) };
+  }
+
+  /** The reason a BMC type is refused: no loaded plugin registered it (dynamic learns ipmi or redfish). */
+  private unknownBmcType(type: string | undefined): string | undefined {
+    const reg = this.o.bmcRegistry;
+    if (type === undefined || !reg) return undefined;
+    const known = [...new Set([...reg.list().map((e) => e.protocol), "dynamic"])];
+    return known.includes(type) ? undefined : `bmc.type: no plugin provides BMC type '${type}' (known: ${known.join(", ")})`;
   }
 
   private insertHost(rec: HostRecord): HostCtx {
@@ -292,7 +331,7 @@ export class MtcAgent {
     } catch (err) {
       // Put back the modified fields only; what events changed meanwhile stays.
       const back = { ...c.rec } as Record<string, unknown>;
-      for (const k of ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc", "mtceInfo"]) {
+      for (const k of ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc", "mtceInfo", "personality", "subfunctions"]) {
         const v = (before as unknown as Record<string, unknown>)[k];
         if (v === undefined) delete back[k];
         else back[k] = v;
@@ -309,13 +348,19 @@ export class MtcAgent {
   private prepareModify(hostname: string, fields: Record<string, unknown>): { ok: true; c: HostCtx; next: HostRecord } | MutationFailure {
     const c = this.scheduler.hosts.get(hostname);
     if (!c) return { ok: false, reason: `no host named '${hostname}'`, notFound: true, code: "NOT_FOUND" };
-    const allowed = ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc"];
+    const allowed = ["mgmtIp", "mgmtMac", "clusterHostIp", "pxebootIp", "bmc", "personality", "subfunctions"];
     const unknown = Object.keys(fields).filter((k) => !allowed.includes(k));
     if (unknown.length)
       return { ok: false, reason: `cannot modify ${unknown.join(", ")} (modifiable: ${allowed.join(", ")}; use an action for admin state)`, code: "INVALID" };
+    // The personality decides which handlers and hooks run: it changes only on a locked host (sysinv's rule).
+    if (("personality" in fields || "subfunctions" in fields) && c.rec.administrative !== "locked")
+      return { ok: false, reason: `personality and subfunctions change only on a locked host; lock ${hostname} first`, code: "CONFLICT" };
+    if ("personality" in fields && !("subfunctions" in fields)) fields = { ...fields, subfunctions: [fields.personality] };
     const merged = { hostname, personality: c.rec.personality, ...fields };
     const reason = validateNewHost(merged as Partial<NewHost>);
     if (reason) return { ok: false, reason, code: "INVALID" };
+    const badType = this.unknownBmcType((fields.bmc as HostRecord["bmc"] | undefined)?.type);
+    if (badType) return { ok: false, reason: badType, code: "INVALID" };
     // A BMC at a new address (or of a new type) is learned again; otherwise what was learned stays.
     const next = carryLearned(c.rec, { ...c.rec, ...(fields as Partial<HostRecord>) });
     if (typeof next.mgmtMac === "string") next.mgmtMac = next.mgmtMac.toLowerCase();
@@ -527,9 +572,14 @@ export class MtcAgent {
         this.storeFault = undefined;
       })
       .catch((err: unknown) => {
-        // Once per episode: the writes are retried every pass until the medium takes them again.
+        // Once per episode: the writes are retried every pass until the medium takes them again. A deposed HA
+        // leader's write is refused with STORE_FENCED: the new leader owns the records now.
         const code = (err as { code?: string }).code ?? "STORE_IO";
-        if (this.storeFault !== code) this.o.log.error({ err: (err as Error).message, code }, "inventory write failed; retrying until it works");
+        if (this.storeFault !== code)
+          this.o.log.error(
+            { err: (err as Error).message, code },
+            code === "STORE_FENCED" ? "store write refused: not the leader" : "inventory write failed; retrying until it works",
+          );
         this.storeFault = code;
       })
       .finally(() => {
@@ -539,6 +589,8 @@ export class MtcAgent {
 
   /** Write every changed host (the store makes each write atomic and durable). */
   async flushNow(): Promise<void> {
+    // A standby (or a leader whose lease may be gone) writes nothing: its writes would be refused anyway.
+    if (this.o.gate && !this.o.gate()) return;
     const names = [...this.dirty];
     this.dirty.clear();
     const gone = [...this.removed];

@@ -30,7 +30,7 @@ export function withBmcTarget(cmd: Command): Command {
     .requiredOption("--bmc <addr[:port]>", "BMC address, optionally with a port ([v6addr]:port for IPv6)")
     .requiredOption("--user <name>", "BMC user name")
     .requiredOption("--password-file <file>", "file holding the BMC password (must not be group/world readable)")
-    .option("--protocol <p>", "ipmi | redfish | dynamic (learn it: Redfish service root, else IPMI)", "dynamic")
+    .option("--protocol <p>", "ipmi | redfish | any protocol a loaded plugin provides | dynamic (learn it: Redfish service root, else IPMI)", "dynamic")
     .option("--insecure", "Redfish: do not verify the BMC's TLS certificate")
     .option("--ca <file>", "Redfish: CA bundle to verify the BMC's certificate")
     .option("--scheme <s>", "Redfish: https (default) or http")
@@ -62,7 +62,9 @@ export interface BmcSession {
 /** Build the target, learn the protocol if asked, and connect through a broker (the same path daemons use). */
 export async function openBmc(opts: BmcCliOptions): Promise<BmcSession> {
   const config = await loadCliConfig(opts.config);
-  if (!["ipmi", "redfish", "dynamic"].includes(opts.protocol)) throw new CliError(`--protocol must be ipmi, redfish or dynamic (got '${opts.protocol}')`);
+  // Any protocol a loaded plugin registered (checked against the registry below), or dynamic.
+  if (!/^[a-z0-9-]{1,32}$/.test(opts.protocol))
+    throw new CliError(`--protocol must be a BMC protocol name such as ipmi, redfish or dynamic (got '${opts.protocol}')`);
   if (opts.scheme !== undefined && opts.scheme !== "http" && opts.scheme !== "https")
     throw new CliError(`--scheme must be http or https (got '${opts.scheme}')`);
   const timeoutS = opts.timeout === undefined ? config.bmc.timeout : Number(opts.timeout);

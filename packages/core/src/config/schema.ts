@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { pmonSchema } from "../pmon/settings.js";
 import { bmcSchema, hwmonSchema } from "./bmc-schema.js";
@@ -9,7 +10,11 @@ import { haSchema, storeSchema } from "./ha-schema.js";
  */
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().int().min(0);
-const ipv4OrV6 = z.string().min(1).max(64);
+const ipv4OrV6 = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((s) => isIP(s) !== 0, { message: "not an IPv4 or IPv6 address" });
 
 export const networkSchema = z
   .object({

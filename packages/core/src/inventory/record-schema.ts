@@ -44,7 +44,7 @@ export const ipSchema = z
 export const bmcAddressSchema = z
   .string()
   .max(253)
-  .refine((s) => isIP(s) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(s), "an IP address or a DNS name");
+  .refine((s) => isIP(s) !== 0 || (/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(s) && !/^[0-9.]+$/.test(s)), "an IP address or a DNS name");
 /**
  * Where a BMC password is: an absolute file path, or a name resolved by the agent's secret resolver
  * (a file of that name under `security.secretsDir`). Never the password itself.
@@ -148,11 +148,13 @@ export const modifyHostSchema = z.strictObject(
     clusterHostIp: ipSchema.optional(),
     pxebootIp: ipSchema.optional(),
     bmc: bmcSchema.omit({ learned: true }).optional(),
+    personality: personalitySchema.optional(),
+    subfunctions: subfunctionsSchema.optional(),
   },
   {
     error: (iss) =>
       iss.code === "unrecognized_keys"
-        ? `cannot modify ${iss.keys.join(", ")} (modifiable: mgmtIp, mgmtMac, clusterHostIp, pxebootIp, bmc; use an action for admin state)`
+        ? `cannot modify ${iss.keys.join(", ")} (modifiable: mgmtIp, mgmtMac, clusterHostIp, pxebootIp, bmc, personality, subfunctions; use an action for admin state)`
         : undefined,
   },
 );

@@ -68,9 +68,8 @@ export class KeyedDatagrams implements DatagramAuth {
   }
 
   /** At most two keys: compare the 4 id bytes as one integer, no string or map per datagram. */
-  private readonly keyFor = (id: Buffer): AuthKey | undefined => {
-    const want = id.readUInt32BE(0);
-    for (const k of this.accepted) if (k.id.readUInt32BE(0) === want) return k;
+  private readonly keyFor = (id: number): AuthKey | undefined => {
+    for (const k of this.accepted) if (k.idNumber === id) return k;
     return undefined;
   };
 
@@ -81,7 +80,9 @@ export class KeyedDatagrams implements DatagramAuth {
   open(data: Buffer, from: string, socket: string): Buffer | undefined {
     const r = openDatagram(data, this.keyFor);
     if (!r.ok) return this.drop(r.reason, from, socket, data.length);
-    const verdict = this.replay.check(senderKey(r.fields.sender), r.fields.sequence, r.fields.timeMs, this.now());
+    // The sender id as a number key: 53 of its 64 bits (two random senders collide with odds ~n^2/2^54).
+    const f = r.fields;
+    const verdict = this.replay.check(f.senderHi * 0x20_0000 + (f.senderLo >>> 11), f.sequence, f.timeMs, this.now());
     if (verdict !== "fresh") return this.drop(verdict, from, socket, data.length);
     return r.plain;
   }
@@ -91,11 +92,6 @@ export class KeyedDatagrams implements DatagramAuth {
     this.bad.warn(`auth:${reason}:${from}`, { from, socket, reason, bytes }, "dropped an unauthenticated datagram");
     return undefined;
   }
-}
-
-/** The 8 sender-id bytes as a number key (53 of the 64 bits: two random senders collide with odds ~n^2/2^54). */
-function senderKey(sender: Buffer): number {
-  return sender.readUInt32BE(0) * 0x20_0000 + (sender.readUInt32BE(4) >>> 11);
 }
 
 const perConfig = new WeakMap<MetalConfig, DatagramAuth>();

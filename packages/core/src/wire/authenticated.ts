@@ -16,7 +16,7 @@
  * ```
  * Pure: no state, no clock. The replay window (sequence and time) is judged by the caller (transport/replay-window.ts).
  */
-import { createHash, createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto";
 
 export const AUTH_MAGIC = Buffer.from("mtla", "latin1");
 export const AUTH_VERSION = 1;
@@ -33,6 +33,8 @@ export const AUTH_MIN_KEY_BYTES = 32;
 /** One cluster key, ready to sign: the secret as a KeyObject (reused for every HMAC) and its 4-byte id. */
 export interface AuthKey {
   readonly id: Buffer;
+  /** The same 4 id bytes as a big-endian uint32 (what `openDatagram` hands to its key lookup). */
+  readonly idNumber: number;
   readonly key: KeyObject;
 }
 
@@ -42,14 +44,16 @@ export function authKey(secret: Buffer): AuthKey {
     throw Object.assign(new Error(`cluster key too short: ${secret.length} bytes, need at least ${AUTH_MIN_KEY_BYTES}`), { code: "AUTH_KEY_SHORT" });
   }
   const id = createHash("sha256").update("metal cluster key id\0").update(secret).digest().subarray(0, AUTH_KEY_ID_BYTES);
-  return { id: Buffer.from(id), key: createSecretKey(Buffer.from(secret)) };
+  return { id: Buffer.from(id), idNumber: id.readUInt32BE(0), key: createSecretKey(Buffer.from(secret)) };
 }
 
-/** The trailer fields other than the MAC. */
+/** The trailer fields other than the MAC, as numbers (no per-datagram buffers or strings). */
 export interface AuthFields {
-  keyId: Buffer;
-  /** 8 bytes. */
-  sender: Buffer;
+  /** The 4 key-id bytes as a big-endian uint32. */
+  keyId: number;
+  /** The 8 sender-id bytes as two big-endian uint32s. */
+  senderHi: number;
+  senderLo: number;
   /** 1 .. 2^53-1. */
   sequence: number;
   /** Milliseconds since the Unix epoch. */
@@ -105,23 +109,31 @@ export type OpenResult = { ok: true; plain: Buffer; fields: AuthFields } | { ok:
 
 /**
  * Check a datagram's trailer and MAC. On success `plain` is a view (no copy) of the original bytes. `keyFor`
- * maps a 4-byte key id to a key this node accepts (the current one and, during a rotation, the other).
- * Never throws on any input.
+ * maps a key id (the 4 bytes as a big-endian uint32) to a key this node accepts (the current one and, during a
+ * rotation, the other). The MAC is compared in constant time. Never throws on any input.
  */
-export function openDatagram(data: Buffer, keyFor: (id: Buffer) => AuthKey | undefined): OpenResult {
+export function openDatagram(data: Buffer, keyFor: (id: number) => AuthKey | undefined): OpenResult {
   const n = data.length - AUTH_TRAILER_BYTES;
   if (n < 0 || data[n] !== 0x6d || data[n + 1] !== 0x74 || data[n + 2] !== 0x6c || data[n + 3] !== 0x61) return { ok: false, reason: "unsigned" };
   if (data[n + 4] !== AUTH_VERSION) return { ok: false, reason: "version" };
-  const keyId = data.subarray(n + 5, n + 9);
+  const keyId = data.readUInt32BE(n + 5);
   const key = keyFor(keyId);
   if (!key) return { ok: false, reason: "unknown-key" };
   const mac = createHmac("sha256", key.key)
     .update(data.subarray(0, n + MAC_AT))
     .digest();
-  if (!timingSafeEqual(mac, data.subarray(n + MAC_AT))) return { ok: false, reason: "bad-mac" };
+  let diff = 0;
+  for (let i = 0, at = n + MAC_AT; i < AUTH_MAC_BYTES; i++, at++) diff |= (mac[i] as number) ^ (data[at] as number);
+  if (diff !== 0) return { ok: false, reason: "bad-mac" };
   return {
     ok: true,
     plain: data.subarray(0, n),
-    fields: { keyId, sender: data.subarray(n + 9, n + 17), sequence: readU64(data, n + 17), timeMs: readU64(data, n + 25) },
+    fields: {
+      keyId,
+      senderHi: data.readUInt32BE(n + 9),
+      senderLo: data.readUInt32BE(n + 13),
+      sequence: readU64(data, n + 17),
+      timeMs: readU64(data, n + 25),
+    },
   };
 }

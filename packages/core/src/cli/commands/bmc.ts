@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { learnProtocol } from "../../bmc/learn.js";
 import { requireCapability } from "../../di/bmc-registry.js";
@@ -130,11 +130,12 @@ export function bmcCommand(program: Command): void {
       METAL_BMC_PROTOCOL: protocol,
       METAL_BMC: opts.bmc,
       METAL_BMC_USER: opts.user,
-      METAL_BMC_PASSWORD_FILE: opts.passwordFile,
+      // The runner works in the workspace: files named relative to where the operator stands are resolved here.
+      METAL_BMC_PASSWORD_FILE: resolve(opts.passwordFile),
       METAL_BMC_OPTIONS: JSON.stringify(opts.scheme ? { scheme: opts.scheme } : {}),
       ...(opts.insecure ? { METAL_BMC_INSECURE: "1" } : {}),
-      ...(opts.ca ? { METAL_BMC_CA: opts.ca } : {}),
-      ...(opts.config ? { METAL_CONFIG: opts.config } : {}),
+      ...(opts.ca ? { METAL_BMC_CA: resolve(opts.ca) } : {}),
+      ...(opts.config ? { METAL_CONFIG: resolve(opts.config) } : process.env.METAL_CONFIG ? { METAL_CONFIG: resolve(process.env.METAL_CONFIG) } : {}),
       ...(opts.mediaUrl ? { METAL_BMC_MEDIA_URL: opts.mediaUrl } : {}),
     };
     const code = await new Promise<number>((resolve) => {

@@ -7,6 +7,7 @@ import { configCommand } from "./config.js";
 import { consoleCommand } from "./console.js";
 import { eventsCommand } from "./events.js";
 import { fsmCommand } from "./fsm.js";
+import { haCommand } from "./ha.js";
 import { hbsCommand } from "./hbs.js";
 import { hostAddCommand } from "./host-add.js";
 import { hostDeleteCommand } from "./host-delete.js";
@@ -20,9 +21,11 @@ import { hostResetCommand } from "./host-reset.js";
 import { hostShowCommand } from "./host-show.js";
 import { hostSwactCommand } from "./host-swact.js";
 import { hostUnlockCommand } from "./host-unlock.js";
+import { hostUpdateCommand } from "./host-update.js";
 import { labCommand } from "./lab.js";
 import { pluginsCommand } from "./plugins.js";
 import { pmonCommand } from "./pmon.js";
+import { storeCommand } from "./store.js";
 import { wireCommand } from "./wire.js";
 
 /** Every core command. Add one line per command file. */
@@ -37,6 +40,7 @@ export const coreCommands: ReadonlyArray<(program: Command) => void> = [
   hostListCommand,
   hostShowCommand,
   hostAddCommand,
+  hostUpdateCommand,
   hostLockCommand,
   hostUnlockCommand,
   hostRebootCommand,
@@ -52,4 +56,6 @@ export const coreCommands: ReadonlyArray<(program: Command) => void> = [
   bmcCommand,
   consoleCommand,
   pmonCommand,
+  haCommand,
+  storeCommand,
 ];
