@@ -39,4 +39,6 @@ export const coreCommandModules: readonly CoreCommandModule[] = [
   { names: ["bmc"], load: async () => (await import("./bmc.js")).bmcCommand },
   { names: ["console"], load: async () => (await import("./console.js")).consoleCommand },
   { names: ["pmon", "hostwd"], load: async () => (await import("./pmon.js")).pmonCommand },
+  { names: ["ha"], load: async () => (await import("./ha.js")).haCommand },
+  { names: ["store"], load: async () => (await import("./store.js")).storeCommand },
 ];
