@@ -12,8 +12,10 @@ PEERS=(
   "ipmitool:ipmitool" "ipmi_sim:openipmi" "snmptrapd:snmptrapd" "snmptrap:snmp" "ip:iproute2" "etcd:etcd-server"
   "dnsmasq:dnsmasq" "grub-script-check:grub-common" "redfishtool:redfishtool" "socat:socat"
   "curl:curl" "gcc:gcc" "bridge:iproute2" "tftp:tftp-hpa" "sgdisk:gdisk" "grub-editenv:grub-common"
-  "busybox:busybox"
+  "busybox:busybox" "chromium:chromium" "promtool:prometheus" "ps:procps"
 )
+# Python modules the tests drive, checked with Debian's own python3 (a pyenv python3 may come first on PATH).
+PY_PEERS=("sushy:python3-sushy")
 
 setup_node() {
   if ! command -v pnpm >/dev/null 2>&1; then
@@ -31,6 +33,9 @@ setup_peers() {
   local missing=()
   for pair in "${PEERS[@]}"; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  for pair in "${PY_PEERS[@]}"; do
+    /usr/bin/python3 -c "import ${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

@@ -108,7 +108,7 @@ test.serial("MNFA through the mtcAgent: three management links cut at once, back
           return false;
         }
       },
-      30_000,
+      120_000, // includes both hbsAgent processes' start-up (10+ s each on a loaded machine)
       300,
     );
 

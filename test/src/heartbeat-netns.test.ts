@@ -127,12 +127,20 @@ test.serial("heartbeat across network namespaces: link cuts, alarms, MNFA backof
         .map((a) => `${a.alarmid} ${a.operation} ${a.severity} ${a.entity}`);
 
     try {
-      await waitFor("the ready events of both hbsAgents", () => new Set(events.filter((e) => e.kind === "ready").map((e) => e.from)).size === 2, 30_000);
+      await waitFor(
+        "the ready events of both hbsAgents",
+        () => new Set(events.filter((e) => e.kind === "ready").map((e) => e.from)).size === 2,
+        120_000 /* includes the CLI processes' start-up under load */,
+      );
     } catch (err) {
       t.log(lab.logTail("controller-0-agent"));
       throw err;
     }
-    await waitFor("the ready events of all six hbsClients", () => clientsReady.size === HOSTS.length, 30_000);
+    await waitFor(
+      "the ready events of all six hbsClients",
+      () => clientsReady.size === HOSTS.length,
+      120_000 /* includes the CLI processes' start-up under load */,
+    );
     control.activeController("controller-0");
     for (const h of HOSTS) {
       const host = lab.host(h.hostname);

@@ -115,8 +115,11 @@ test("key rotation: an agent signing with the old key and a client signing with 
   const pair = await startPair(t, { hostIp: "127.0.0.33", clusterKeyFile: keyFile(t, oldKey, newKey), clientKeyFile: keyFile(t, newKey, oldKey) });
   await pair.waitFor((m) => m.kind === "mtcAlive");
   pair.agent.setHost({ hostname: pair.hostname, mgmtIp: pair.hostIp, mgmtMac: pair.mac });
-  // The command resolves only when its ACK came back (it rejects with CommandTimeoutError otherwise).
-  t.is(typeof (await pair.agent.command(pair.hostname, "locked")), "number", "the client took the old key's lock and its ACK under the new key was taken");
+  t.is(
+    await pair.agent.command(pair.hostname, "locked", { parms: [1] }),
+    1,
+    "the client took the old key's lock and its ACK (echoing LOCK_PERSIST) under the new key was taken",
+  );
   t.true(existsSync(pair.paths.nodeLocked));
   // A node that already dropped the old key refuses it.
   const onlyNew = new KeyedDatagrams({ keys: loadClusterKeys(keyFile(t, newKey)), logger: silentLogger(), windowMs: 60_000 });

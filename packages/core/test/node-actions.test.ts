@@ -39,7 +39,7 @@ test("systemd NodeActions run systemctl, wipedisk and the SysRq trigger with fix
 test("a reboot command to a real lab client: ACK, then the host goes down with /var/run wiped", async (t) => {
   const p = await startPair(t, { hostIp: "127.0.1.69" });
   await p.waitFor((m) => m.kind === "mtcAlive");
-  t.is(await p.agent.command("worker-1", "locked"), 0);
+  t.is(await p.agent.command("worker-1", "locked", { parms: [1] }), 1, "the LOCKED ACK echoes LOCK_PERSIST");
   const exited = new Promise<number | null>((r) => p.client.once("exit", (code) => r(code)));
   t.is(await p.agent.command("worker-1", "reboot"), 0, "ACKed before going down");
   t.is(await exited, LAB_REBOOT_EXIT_CODE);

@@ -133,7 +133,8 @@ test("a real hostwd process: pets the device file, takes pmond's reports, crash-
   t.teardown(() => {
     hostwd.kill("SIGKILL");
   });
-  t.true(await eventually(() => existsSync(join(r.root, "var/run/hostwd.sock")), 30_000), `hostwd up; ${stderr}`);
+  // 120 s: this wait is the CLI process start-up (10+ s on a loaded 2-core machine).
+  t.true(await eventually(() => existsSync(join(r.root, "var/run/hostwd.sock")), 120_000), `hostwd up; ${stderr}`);
   const s = sleeperScript(r.root, "quorate");
   execFileSync(join(r.root, s.script), ["start"]);
   r.writeConf("quorate", { script: s.script, pidfile: s.pidfile, restarts: 0, quorum: 1, startuptime: 0, severity: "major" });
@@ -161,7 +162,8 @@ test("metal hostwd exits 0 on SIGTERM and writes the magic close", async (t) => 
   t.teardown(() => {
     p.kill("SIGKILL");
   });
-  t.true(await eventually(() => existsSync(device) && readFileSync(device, "utf8").length >= 2, 30_000));
+  // 120 s: this wait includes the CLI process start-up (10+ s on a loaded 2-core machine).
+  t.true(await eventually(() => existsSync(device) && readFileSync(device, "utf8").length >= 2, 120_000), "hostwd started and pets");
   const exited = new Promise<number | null>((resolve) => p.once("exit", (code) => resolve(code)));
   p.kill("SIGTERM");
   t.is(await Promise.race([exited, new Promise<string>((res) => setTimeout(() => res("still running"), 10_000))]), 0);

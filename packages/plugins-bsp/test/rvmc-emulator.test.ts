@@ -161,7 +161,9 @@ test("metal bsp rvmc: three BMCs in parallel from one rvmc.yaml, through the plu
     ],
   );
   t.regex(stderr, /subcloud-a: power-on ok/, "per-step progress lines on a pipe");
-  t.regex(stderr, /metal: 1 of 3 target\(s\) failed: subcloud-c at connect/);
+  // --json asked: the CLI's failure is one JSON line {status, reason} on stderr (cli/output.ts convention).
+  const lastLine = stderr.trim().split("\n").at(-1) ?? "";
+  t.deepEqual(JSON.parse(lastLine), { status: "fail", reason: "1 of 3 target(s) failed: subcloud-c at connect" }, stderr);
   t.notRegex(stdout + stderr, /calvin|nope/, "no password in any output");
   t.deepEqual(a.emu.machine.media, { inserted: true, image: IMAGE });
   t.is(b.emu.machine.boot.target, "Cd");

@@ -11,6 +11,14 @@ const A = "11111111-aaaa-4bbb-8ccc-000000000001"; // votes reject, then goes sil
 const B = "22222222-aaaa-4bbb-8ccc-000000000002"; // unhealthy
 const C = "33333333-aaaa-4bbb-8ccc-000000000003"; // event script too slow: vote timeout
 
+/** Bound on a metal process's start-up (node start of the CLI alone takes 10+ s on a loaded 2-core machine). */
+const START_MS = 120_000;
+
+/** Wait (bounded by START_MS) until a process printed its start line, so the timed waits below count from there. */
+async function started(p: Proc, line: string): Promise<boolean> {
+  return waitFor(() => p.output().includes(line) || p.child.exitCode !== null, START_MS);
+}
+
 function script(dir: string, name: string, body: string): string {
   const path = join(dir, name);
   writeFileSync(path, `#!/bin/sh\n${body}\n`);
@@ -59,11 +67,15 @@ test("guestServer + guestAgent + guest clients through socat ptys: enabled, vote
     JSON.stringify({ node: { hostname: "worker-0", subfunctions: ["worker"] }, ports, guest, logging: { level: "debug" } }),
   );
 
-  procs.push(metal("guest-agent", "--config", join(root, "agent.json")));
+  const agent = metal("guest-agent", "--config", join(root, "agent.json"));
+  procs.push(agent);
+  t.true(await started(agent, "guestAgent started"), `guestAgent started\n${dump()}`);
   // guestAgent asks mtcAgent for the inventory; the test plays mtcAgent and answers with ADD_HOST.
   t.true(await waitFor(() => mtcAgent.received.length > 0, 20_000), `inventory request reaches mtcAgent\n${dump()}`);
   mtcAgent.send(inventoryPort, InventoryCmd.MTC_CMD_ADD_HOST, { hostname: "worker-0", uuid: HOST_UUID, ip: "127.0.0.1", personality: "worker" });
-  procs.push(metal("guest-server", "--config", join(root, "server.json"), "--channel-dir", qemu));
+  const server = metal("guest-server", "--config", join(root, "server.json"), "--channel-dir", qemu);
+  procs.push(server);
+  t.true(await started(server, "guestServer started"), `guestServer started\n${dump()}`);
 
   // The VIM: host known, reporting on, three instances added with heartbeat enabled.
   t.true(await pollStatus(apiPort, 200), `host known to guestAgent\n${dump()}`);
@@ -87,7 +99,8 @@ test("guestServer + guestAgent + guest clients through socat ptys: enabled, vote
   };
   const clientA = await vm(A, ["--corrective-action", "stop", "--event-script", voteScript]);
   const clientB = await vm(B, ["--corrective-action", "reboot", "--health-script", sickScript, "--health-interval", "1"]);
-  await vm(C, ["--event-script", slowScript, "--vote-secs", "1"]);
+  const clientC = await vm(C, ["--event-script", slowScript, "--vote-secs", "1"]);
+  for (const c of [clientA, clientB, clientC]) t.true(await started(c, "guest heartbeat state"), `guest client started\n${dump()}`);
 
   // instance appears -> heartbeating -> VIM told "enabled"
   const enabled = (uuid: string) =>

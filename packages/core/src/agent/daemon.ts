@@ -9,6 +9,8 @@ import type { MetalConfig } from "../config/schema.js";
 import { createMetalContainer } from "../di/container.js";
 import { secretFromFile } from "../di/secret.js";
 import { Tokens } from "../di/tokens.js";
+import { createEtcdClient } from "../ha/etcd-client.js";
+import { HaNode } from "../ha/ha-node.js";
 import { UdpHeartbeatControl } from "../heartbeat/heartbeat-control.js";
 import { agentPreflight } from "../security/preflight.js";
 import { checkSecretRef, secretRefPath } from "../security/secret-policy.js";
@@ -20,6 +22,8 @@ import { createAlarmManager, MtcAgent } from "./mtc-agent.js";
 
 export interface RunningAgent {
   agent: MtcAgent;
+  /** With `store.kind: etcd`: this controller's side of the pair (election, warm copy, ha status). */
+  ha?: HaNode;
   api: { address: string; port: number };
   stop(): Promise<void>;
   /**
@@ -64,21 +68,33 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
   // mtcalarmd's port: the hbsAgent's heartbeat and pmond alarms land in this agent's alarm table.
   const mtcalarm = new MtcalarmReceiver({ address: config.heartbeat.alarmAddress, port: config.ports.mtcalarm, auth, alarms, clock, log });
   await mtcalarm.start();
-  const agent = new MtcAgent({
-    config,
-    clock,
-    log,
-    messaging,
-    heartbeat,
-    alarms,
-    directory: messaging,
-    bmcRegistry: container.resolve(Tokens.BmcRegistry),
-    checkSecretRef: (ref) => checkSecretRef(ref, policy),
-    resolveSecret: (ref) => secretFromFile(secretRefPath(ref, policy) ?? ref),
-  });
-  await agent.start();
+  const bmcRegistry = container.resolve(Tokens.BmcRegistry);
+  const secrets = {
+    checkSecretRef: (ref: string) => checkSecretRef(ref, policy),
+    resolveSecret: (ref: string) => secretFromFile(secretRefPath(ref, policy) ?? ref),
+  };
+  let ha: HaNode | undefined;
+  let agent: MtcAgent;
+  if (config.store.kind === "etcd") {
+    const apiUrl = config.ha.advertiseApi ?? `http://${config.api.address.includes(":") ? `[${config.api.address}]` : config.api.address}:${config.api.port}`;
+    ha = new HaNode({
+      config,
+      etcd: createEtcdClient(config.store),
+      clock,
+      log,
+      api: apiUrl,
+      makeAgent: (store, gate, sm) =>
+        new MtcAgent({ config, clock, log, messaging, heartbeat, alarms, directory: messaging, bmcRegistry, store, gate, sm, ...secrets }),
+    });
+    agent = ha.agent;
+    await ha.start();
+  } else {
+    agent = new MtcAgent({ config, clock, log, messaging, heartbeat, alarms, directory: messaging, bmcRegistry, ...secrets });
+    await agent.start();
+  }
   const api = new AgentApi({
     agent,
+    ...(ha ? { ha } : {}),
     log,
     cluster: ClusterSource.sm(config.ports),
     address: config.api.address,
@@ -90,6 +106,7 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
   const root = container.resolve(Tokens.Logger);
   return {
     agent,
+    ...(ha ? { ha } : {}),
     api: bound,
     reload: (next) => {
       const applied: string[] = [];
@@ -111,7 +128,8 @@ export async function startMtcAgent(config: MetalConfig): Promise<RunningAgent> 
     },
     stop: async () => {
       await api.stop();
-      await agent.stop();
+      if (ha) await ha.stop();
+      else await agent.stop();
       await heartbeat.stop();
       await mtcalarm.stop();
       await messaging.stop();

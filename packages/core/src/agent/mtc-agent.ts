@@ -19,6 +19,7 @@ import { Mnfa } from "../fsm/mnfa.js";
 import { recoveredActions } from "../fsm/recovered-actions.js";
 import { Scheduler } from "../fsm/scheduler.js";
 import { HttpServiceManager, type ServiceManager, SimulatedServiceManager } from "../fsm/service-manager.js";
+import { gateHeartbeat, gateMessaging } from "../ha/gated-ports.js";
 import { type HwmonAgentPort, HwmonMonitor } from "../hwmon/monitor.js";
 import { hwmonSettings } from "../hwmon/settings.js";
 import { FileInventoryStore } from "../inventory/file-store.js";
@@ -50,6 +51,8 @@ export interface MtcAgentOptions {
   checkSecretRef?: (ref: string) => string | undefined;
   /** Kept in step with the inventory (AgentMessaging: addresses, MAC, admin state for the lock-flag audit). */
   directory?: HostDirectory;
+  /** HA (issue 12): act (FSM passes, host commands, heartbeat control, store writes) only while this holds. */
+  gate?: () => boolean;
 }
 
 /** What messaging needs from the inventory (AgentMessaging implements it). */
@@ -100,6 +103,8 @@ export class MtcAgent {
   private readonly dirty = new Set<string>();
   private readonly removed = new Set<string>();
   private dorUntil = 0;
+  /** This start is an HA takeover (issue 12), not an agent restart. */
+  private takeoverStart = false;
   private unsubscribe: Array<() => void> = [];
   private auditTimer: TimerHandle | undefined;
   private flushing = false;
@@ -136,8 +141,8 @@ export class MtcAgent {
       clock: o.clock,
       log: o.log,
       config: cfg,
-      messaging: o.messaging,
-      heartbeat: o.heartbeat,
+      messaging: o.gate ? gateMessaging(o.messaging, o.gate) : o.messaging,
+      heartbeat: o.gate ? gateHeartbeat(o.heartbeat, o.gate) : o.heartbeat,
       alarms: this.alarms,
       bmc,
       sm: this.sm,
@@ -148,7 +153,9 @@ export class MtcAgent {
       mnfa: this.mnfa,
       dorActive: () => o.clock.now() < this.dorUntil,
       removeHost: (name) => this.removeHost(name),
+      takeover: () => this.takeoverStart,
     };
+    this.scheduler.gate = o.gate;
     this.scheduler.onPass(() => this.flush());
   }
 
@@ -157,8 +164,11 @@ export class MtcAgent {
   }
 
   /** Load the inventory, recover each host through the add handler, and start the scheduler. */
-  async start(): Promise<void> {
+  async start(o: { takeover?: boolean } = {}): Promise<void> {
+    this.takeoverStart = o.takeover ?? false;
+    this.suspend();
     const { hosts: records } = await this.store.load();
+    this.mirror([]);
     const uptime = this.o.controllerUptimeS ?? (await import("node:os")).uptime();
     if (uptime < this.o.config.timeouts.dorModeDetect) {
       const enabled = records.filter((r) => r.operational === "enabled").length;
@@ -179,23 +189,40 @@ export class MtcAgent {
     this.unsubscribe.push(this.o.messaging.onMessage((m) => applyHostMessage(this.env, m)));
     this.unsubscribe.push(this.o.heartbeat.onEvent((e) => applyHeartbeatEvent(this.env, this.mnfa, e)));
     // A newly started mtcAgent always restores the heartbeat period (MNFA may have backed it off).
-    this.o.heartbeat.recover();
+    this.env.heartbeat.recover();
     this.scheduler.start();
     this.auditTimer = this.o.clock.setInterval(() => void this.auditAlarms(), this.o.config.maintenance.alarmAuditPeriod * SEC);
   }
 
   async stop(): Promise<void> {
+    this.suspend();
+    await this.flushNow();
+    await this.pool?.closeAll();
+    await this.alarms.close();
+  }
+
+  /**
+   * Stop acting (HA standby, issue 12): the scheduler, the audit, the BMC monitors and the event subscriptions stop;
+   * the hosts stay visible as last known. `start()` resumes from the store.
+   */
+  suspend(): void {
     this.scheduler.stop();
     this.o.clock.clearInterval(this.auditTimer);
+    this.auditTimer = undefined;
     for (const u of this.unsubscribe.splice(0)) u();
     for (const { monitor, sensors } of this.monitors.values()) {
       monitor.stop();
       sensors?.stop();
     }
     this.monitors.clear();
-    await this.flushNow();
-    await this.pool?.closeAll();
-    await this.alarms.close();
+  }
+
+  /** Show `records` (the standby's warm copy) as the hosts; nothing runs for them. Only while suspended. */
+  mirror(records: HostRecord[]): void {
+    this.dirty.clear();
+    this.removed.clear();
+    this.scheduler.hosts.clear();
+    for (const rec of records) this.scheduler.hosts.set(rec.hostname, new HostCtx(rec, this.env));
   }
 
   /** The periodic alarm audit: no alarms for hosts that are gone, no lock alarm on unlocked hosts. */
@@ -545,9 +572,14 @@ export class MtcAgent {
         this.storeFault = undefined;
       })
       .catch((err: unknown) => {
-        // Once per episode: the writes are retried every pass until the medium takes them again.
+        // Once per episode: the writes are retried every pass until the medium takes them again. A deposed HA
+        // leader's write is refused with STORE_FENCED: the new leader owns the records now.
         const code = (err as { code?: string }).code ?? "STORE_IO";
-        if (this.storeFault !== code) this.o.log.error({ err: (err as Error).message, code }, "inventory write failed; retrying until it works");
+        if (this.storeFault !== code)
+          this.o.log.error(
+            { err: (err as Error).message, code },
+            code === "STORE_FENCED" ? "store write refused: not the leader" : "inventory write failed; retrying until it works",
+          );
         this.storeFault = code;
       })
       .finally(() => {
@@ -557,6 +589,8 @@ export class MtcAgent {
 
   /** Write every changed host (the store makes each write atomic and durable). */
   async flushNow(): Promise<void> {
+    // A standby (or a leader whose lease may be gone) writes nothing: its writes would be refused anyway.
+    if (this.o.gate && !this.o.gate()) return;
     const names = [...this.dirty];
     this.dirty.clear();
     const gone = [...this.removed];

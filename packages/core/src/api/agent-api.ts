@@ -49,6 +49,15 @@ export interface AgentApiOptions {
   cluster?: ClusterSource;
   /** Milliseconds a BMC sensor read may take for `/v1/hosts/{name}/sensors` (default 10 s). */
   sensorTimeoutMs?: number;
+  /** With the controller pair (issue 12): a standby answers reads from its warm copy and mutations with 503 + the active's API. */
+  ha?: ApiHa;
+}
+
+/** The HA side the API needs (ha/ha-node.ts): whether this agent acts, where the active is, `GET /v1/ha`. */
+export interface ApiHa {
+  readonly active: boolean;
+  readonly activeApi: { hostname: string; api?: string } | undefined;
+  status(): Promise<unknown>;
 }
 
 /** An error the handlers throw to answer `{"status":"fail","reason":...}` with `status`. */
@@ -154,6 +163,17 @@ export class AgentApi {
       // A blank token never means "no authentication" (the token file is also checked at start).
       if (want.length === 0) throw new HttpFail(403, "mutations are disabled: the API token is empty");
       if (given.length !== want.length || !timingSafeEqual(given, want)) throw new HttpFail(401, "missing or wrong bearer token");
+      const ha = this.o.ha;
+      if (ha && !ha.active) {
+        const a = ha.activeApi;
+        throw new HttpFail(
+          503,
+          a
+            ? `this controller is standby; ${a.hostname} is active${a.api ? ` at ${a.api}` : ""}`
+            : "no active controller right now (election in progress or no etcd quorum)",
+          a ? { active: a.hostname, ...(a.api ? { activeApi: a.api } : {}) } : {},
+        );
+      }
     };
     /** A refused mutation: its code decides the status (a full disk is 507, a failing store 503). */
     const refuse = (f: MutationFailure, extra: Record<string, unknown> = {}) => new HttpFail(httpStatusOf(f.code), f.reason, { code: f.code, ...extra });
@@ -218,6 +238,10 @@ export class AgentApi {
       { onRequest: authorize, schema: { summary: "delete a host", security: secured, params: NameParams, response: { 202: ActionReply, ...failResponses } } },
       (req, res) => act(res, req.params.name, "delete"),
     );
+    r.get("/v1/ha", { schema: { summary: "the controller pair: members, active, epoch, lease TTL, store health, cluster views" } }, async () => {
+      if (!this.o.ha) throw new HttpFail(404, "this agent runs without the controller pair (store.kind is file)");
+      return { status: PASS, ha: await this.o.ha.status() };
+    });
     r.get("/v1/alarms", { schema: { summary: "active alarms", response: { 200: AlarmsReply } } }, () => ({
       status: PASS,
       alarms: [...agent.alarms.active()],

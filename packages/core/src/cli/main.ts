@@ -3,12 +3,15 @@ import "reflect-metadata";
 import { Command, CommanderError } from "commander";
 import { container as rootContainer } from "tsyringe";
 import { defaultConfig } from "../config/index.js";
-import { asServiceContainer, loadConfiguredPlugins } from "../di/container.js";
-import { coreCommands } from "./commands/index.js";
+import { type CoreCommandModule, coreCommandModules } from "./commands/index.js";
 import { CliError } from "./errors.js";
 import { argvWantsJson, formatError } from "./output.js";
 
-export function buildProgram(jsonErrors = false): Command {
+/**
+ * The program with the core commands `first` needs: only the module that registers it when `first` names a
+ * core command, every module otherwise (help, plugin commands, mistakes). Throws what a module import throws.
+ */
+export async function buildProgram(jsonErrors = false, first?: string): Promise<Command> {
   const program = new Command("metal")
     .description("metal: bare-metal maintenance for edge clusters (host state machines, heartbeat, BMC and BSP plugins)")
     .version("0.1.0")
@@ -17,12 +20,14 @@ export function buildProgram(jsonErrors = false): Command {
   // With JSON output asked for, commander's own error lines (unknown option, missing argument) are printed
   // by main() as JSON instead; help and version text still go to stdout. Inherited by every sub-command.
   if (jsonErrors) program.configureOutput({ writeErr: () => {}, outputError: () => {} });
-  for (const add of coreCommands) add(program);
+  const wanted: readonly CoreCommandModule[] = coreCommandModules.filter((m) => first !== undefined && m.names.includes(first));
+  for (const m of wanted.length > 0 ? wanted : coreCommandModules) (await m.load())(program);
   return program;
 }
 
 /** Plugins add their own sub-commands (e.g. `metal bsp ...`); a broken plugin never breaks the core CLI. */
 async function addPluginCommands(program: Command): Promise<void> {
+  const { asServiceContainer, loadConfiguredPlugins } = await import("../di/container.js");
   const { plugins } = await loadConfiguredPlugins(defaultConfig());
   const container = asServiceContainer(rootContainer.createChildContainer());
   for (const p of plugins) {
@@ -38,14 +43,14 @@ async function main(argv: string[]): Promise<number> {
   // A guess from the command line (for errors of the parse itself), settled by the options the command parsed:
   // `--json` is a boolean on read commands but a value on `metal wire encode --json '{...}'`.
   let json = argvWantsJson(argv.slice(2));
-  const program = buildProgram(json);
+  const first = argv[2];
+  const program = await buildProgram(json, first);
   program.hook("preAction", (_root, command) => {
     const o = command.opts() as { json?: unknown; format?: unknown };
     json = o.json === true || o.format === "json";
   });
   // A core command (a daemon such as `metal client`, or `metal wire`) needs no plugin CLI: skip importing
   // every plugin, which is most of the start-up time. Help and plugin commands still load them.
-  const first = argv[2];
   if (!program.commands.some((c) => c.name() === first)) await addPluginCommands(program);
   try {
     await program.parseAsync(argv);

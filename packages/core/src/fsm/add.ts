@@ -16,9 +16,10 @@ export const addHandler: HandlerDef<HostCtx> = {
     {
       name: "START_DELAY",
       timeoutMs: (c) => c.cfg.timeouts.hostAddDelay * SEC,
-      run: () => stay,
+      // An HA takeover (issue 12) resumes at once: the hosts were watched until a lease TTL ago.
+      run: (c) => (c.env.takeover?.() ? goto("START") : stay),
       onTimeout: () => goto("START"),
-      next: [["START", "host_add_delay"]],
+      next: [["START", "host_add_delay / HA takeover"]],
     },
     {
       name: "START",
@@ -60,7 +61,9 @@ export const addHandler: HandlerDef<HostCtx> = {
       run: (c) => {
         // After an agent restart an in-service host gets its host services (re)started: idempotent on the
         // host, and it covers a host whose services did not start while no agent was watching.
-        if (c.locked || c.rec.operational !== "enabled" || c.isSelf) return goto("MTC_SERVICES");
+        // An HA takeover is not a restart: the peer agent watched these hosts until a lease TTL ago, so their
+        // services are not started again (no host command is repeated because of the failover).
+        if (c.locked || c.rec.operational !== "enabled" || c.isSelf || c.env.takeover?.()) return goto("MTC_SERVICES");
         c.hostServices = undefined;
         c.vars.servicesFrom = c.now();
         c.launch("svc.start", () => c.env.messaging.command(c.name, hostServicesCommand(c, "start"), { timeoutMs: c.cfg.timeouts.cmdResponse * SEC }));
@@ -68,7 +71,7 @@ export const addHandler: HandlerDef<HostCtx> = {
       },
       next: [
         ["START_SERVICES_WAIT", "in-service host"],
-        ["MTC_SERVICES", "locked / disabled / self"],
+        ["MTC_SERVICES", "locked / disabled / self / HA takeover"],
       ],
     },
     {
@@ -118,6 +121,11 @@ export const addHandler: HandlerDef<HostCtx> = {
           c.setAction("recovery");
           return done("pass");
         }
+        // An HA takeover: the hbsAgents kept heartbeating these in-service hosts; no new soak.
+        if (c.env.takeover?.()) {
+          startHeartbeat(c);
+          return goto("DONE");
+        }
         if (!c.hbsClientReady) return stay;
         startHeartbeat(c);
         return goto("HEARTBEAT_SOAK");
@@ -126,7 +134,7 @@ export const addHandler: HandlerDef<HostCtx> = {
         startHeartbeat(c);
         return goto("HEARTBEAT_SOAK");
       },
-      next: [["HEARTBEAT_SOAK"], [END, "BMC says powered off: recovery"]],
+      next: [["HEARTBEAT_SOAK"], ["DONE", "HA takeover: still heartbeating"], [END, "BMC says powered off: recovery"]],
     },
     {
       name: "HEARTBEAT_SOAK",

@@ -50,6 +50,8 @@ export interface MaintenanceEnv {
   dorActive(): boolean;
   /** Remove a host from the inventory (delete handler's last stage). */
   removeHost(hostname: string): void;
+  /** HA (issue 12): this agent took over from a peer that was watching these hosts until a lease TTL ago. */
+  takeover?(): boolean;
 }
 
 export interface LastMtcAlive {

@@ -11,6 +11,8 @@ export class Scheduler {
   passes = 0;
   private timer: TimerHandle | undefined;
   private readonly afterPass: Array<() => void> = [];
+  /** When set and false, a pass does nothing (an HA standby, or a leader whose lease may have expired). */
+  gate: (() => boolean) | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -22,6 +24,7 @@ export class Scheduler {
   }
 
   pass(): void {
+    if (this.gate && !this.gate()) return;
     this.passes++;
     for (const c of this.hosts.values()) if (!c.held) dispatch(c);
     for (const fn of this.afterPass) fn();

@@ -22,7 +22,8 @@ function ownView(c: Leadership): ViewSummary | undefined {
   return c.o.ownView?.();
 }
 
-const noQuorum = (c: Leadership) =>
+/** Why a leader (or standby) whose keepalives went unanswered for a TTL is not acting. */
+export const noQuorum = (c: Leadership) =>
   `no keepalive answered within the lease TTL (${c.o.ha.leaseTtlS} s): etcd unreachable or without quorum${c.lastError ? ` (${c.lastError})` : ""}`;
 
 export const electionHandler: HandlerDef<Leadership> = {
@@ -123,14 +124,14 @@ export const electionHandler: HandlerDef<Leadership> = {
       run: (c) => {
         c.keepalive();
         if (c.now() >= c.validUntil) {
-          c.vars.lostReason = noQuorum(c);
+          c.lostReason = noQuorum(c);
           return goto("LOST");
         }
         c.observe();
         c.publish();
         const g = c.guard as LeadershipGuard;
         if (c.leaderReadAt > (c.run?.enteredAt ?? 0) && c.leader?.epoch !== g.epoch) {
-          c.vars.lostReason = c.leader ? `${c.leader.hostname} holds the leader key (epoch ${c.leader.epoch})` : "the leader key is gone";
+          c.lostReason = c.leader ? `${c.leader.hostname} holds the leader key (epoch ${c.leader.epoch})` : "the leader key is gone";
           return goto("LOST");
         }
         if (c.resignRequested) return goto("RESIGN");
@@ -179,7 +180,8 @@ export const electionHandler: HandlerDef<Leadership> = {
     {
       name: "LOST",
       run: (c) => {
-        c.depose((c.vars.lostReason as string | undefined) ?? "leadership lost", "lost");
+        c.depose(c.lostReason ?? "leadership lost", "lost");
+        c.lostReason = undefined;
         // The old lease may still hold the key on the server: revoke it (best effort) and start over with a new one.
         const old = c.lease;
         c.lease = undefined;

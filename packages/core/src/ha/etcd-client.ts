@@ -1,12 +1,12 @@
 import { readFileSync, statSync } from "node:fs";
-import { handleWhen, noop, retry } from "cockatiel";
+import { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from "cockatiel";
 import { Etcd3, isRecoverableError } from "etcd3";
 import type { StoreConfig } from "../config/ha-schema.js";
 
 /**
  * One etcd3 client for the store and the election. Every unary call carries a deadline (`callTimeoutMs`), so a member
- * that lost quorum cannot hold a caller longer than that; a failed call is retried once on another endpoint and no
- * per-host circuit breaker keeps a recovered member out. TLS from PEM files; auth from a 0600 JSON credentials file.
+ * that lost quorum cannot hold a caller longer than that; a failed call is retried on another endpoint, and a member
+ * that failed is skipped for one second only (so a recovered member is back at once). TLS from PEM files; auth from a 0600 JSON credentials file.
  * Throws `Error` with code `ETCD_CONFIG` when a credentials file is readable by others or malformed.
  */
 export function createEtcdClient(store: StoreConfig): Etcd3 {
@@ -25,8 +25,9 @@ export function createEtcdClient(store: StoreConfig): Etcd3 {
     dialTimeout: store.callTimeoutMs,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + store.callTimeoutMs }),
     faultHandling: {
-      host: () => noop,
-      global: retry(handleWhen(isRecoverableError), { maxAttempts: 1 }),
+      // A member that failed once is skipped for a second (then tried again), so a dead member costs one call.
+      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(1) }),
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: 2 }),
     },
     ...tls,
     ...auth,

@@ -82,6 +82,8 @@ export class Leadership implements EngineHost {
   /** The leader last read from etcd (undefined: none, or not read yet). */
   leader: LeaderInfo | undefined;
   leaderReadAt = 0;
+  /** When a peer was last seen leading (a takeover shortly after is a failover, not a cold start). */
+  peerLeaderSeenAt = Number.NEGATIVE_INFINITY;
   /** Live members and their published views, as last read. */
   peerViews = new Map<string, ViewSummary>();
   members: Array<{ hostname: string; api?: string }> = [];
@@ -94,6 +96,8 @@ export class Leadership implements EngineHost {
   vars: Record<string, unknown> = {};
   /** An operator's swact (or the split-brain rule) asked this leader to step down. */
   resignRequested: string | undefined;
+  /** Why the leader machine is going to LOST (kept across the stage change). */
+  lostReason: string | undefined;
   /** Do not campaign before this clock ms (after resigning). */
   holdUntil = 0;
   private readonly launches = new Map<string, { seq: number; o: Outcome<unknown> }>();
@@ -213,7 +217,12 @@ export class Leadership implements EngineHost {
       this.forget("ka");
       if (o.value.ttl > 0) this.validUntil = Math.max(this.validUntil, o.value.sentAt + this.ttlMs);
       else this.validUntil = 0;
-    } else if (o?.state === "fail") this.forget("ka");
+    } else if (o?.state === "fail") {
+      // A failed keepalive (a member just died) is retried at the next tick, on another member.
+      this.forget("ka");
+      this.vars.kaAt = 0;
+      return;
+    }
     if (this.now() - last < this.ttlMs / 3) return;
     this.vars.kaAt = this.now();
     const sentAt = this.now();
@@ -225,16 +234,24 @@ export class Leadership implements EngineHost {
 
   /** Read the leader key and the members' published views (standby and leader both). */
   observe(): void {
-    const o = this.outcome<{ leader: LeaderInfo | undefined; views: Map<string, ViewSummary>; members: Array<{ hostname: string; api?: string }> }>("observe");
+    const o = this.outcome<{
+      leader: LeaderInfo | undefined;
+      views: Map<string, ViewSummary>;
+      members: Array<{ hostname: string; api?: string }>;
+      launchedAt: number;
+    }>("observe");
     if (o?.state === "pending") return;
     if (o?.state === "ok") {
       this.leader = o.value.leader;
+      // A read counts from when it was launched: one begun before an election must not contradict it.
+      this.leaderReadAt = o.value.launchedAt;
+      if (this.leader && this.leader.hostname !== this.o.hostname) this.peerLeaderSeenAt = this.now();
       this.peerViews = o.value.views;
       this.members = o.value.members;
-      this.leaderReadAt = this.now();
     }
     if (o) this.forget("observe");
-    this.launch("observe", () => this.readCluster());
+    const launchedAt = this.now();
+    this.launch("observe", async () => ({ ...(await this.readCluster()), launchedAt }));
   }
 
   /** Publish this agent's member entry and cluster-view summary under its lease (every `viewPublishS`). */

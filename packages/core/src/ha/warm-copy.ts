@@ -51,13 +51,13 @@ export class WarmCopy {
   }
 
   private apply(key: string, value: string): void {
-    const s = parseStoredHost(key, this.prefix, value);
-    if (!s) {
-      this.log.warn({ key }, "warm copy: record is not a host; skipped");
+    const p = parseStoredHost(key, this.prefix, value);
+    if (!p.ok) {
+      this.log.warn({ key, reason: p.reason }, "warm copy: record is not a host; skipped");
       return;
     }
-    this.hosts.set(s.host.hostname, s.host);
-    for (const l of this.listeners) l(s.host.hostname, s.host);
+    this.hosts.set(p.stored.host.hostname, p.stored.host);
+    for (const l of this.listeners) l(p.stored.host.hostname, p.stored.host);
   }
 
   records(): HostRecord[] {

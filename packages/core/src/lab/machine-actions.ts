@@ -30,6 +30,8 @@ export interface LabMachineControl {
   revive(m: LabMachineHandle): void;
   /** Tell the machine's running host process which networks are cut. */
   pushLinks(m: LabMachineHandle): void;
+  /** `crash-process`: SIGKILL one process of the machine (pmon-lab.ts). */
+  crashProcess(m: LabMachineHandle, name: string | undefined): StepVerdict;
   /** Every machine off, the controller's control plane with it; everything boots after `outageS`. */
   powerOutage(outageS: number): StepVerdict;
 }
@@ -105,4 +107,5 @@ export const MACHINE_ACTION_HANDLERS: Readonly<Record<MachineAction, (lab: LabMa
       return { ok: true };
     }),
   "power-outage": (lab, step) => lab.powerOutage(step.arg ? Number(step.arg) : 30),
+  "crash-process": (lab, step) => withMachine(lab, step, (m) => lab.crashProcess(m, step.arg)),
 };

@@ -32,6 +32,7 @@ import { labConfigOverlay } from "./lab-config.js";
 import { LabLinePrinter } from "./lab-lines.js";
 import { type LabMachineControl, MACHINE_ACTION_HANDLERS, type StepVerdict } from "./machine-actions.js";
 import type { LabHostArgs, LabHostMessage } from "./maintenance-host.js";
+import { type LabPmonEvent, PmonLab, type PmonLabOptions } from "./pmon-lab.js";
 import { type LabStep, labHostnames, MACHINE_ACTIONS } from "./scenario.js";
 
 /**
@@ -67,6 +68,11 @@ export interface MaintenanceLabOptions {
   config?: MetalConfigInput;
   /** --controller-uptime S: controller-0's uptime when the agent starts (below dor_mode_detect → DOR); default 1e6. */
   controllerUptimeS?: number;
+  /**
+   * pmond and hostwd on every machine, mtcClient and hbsClient as pmond's children (issue 13): lab/pmon-lab.ts. Off by
+   * default: a machine then takes three process starts to answer, which on a loaded machine can miss the enable's reboot.
+   */
+  pmon?: boolean | PmonLabOptions;
 }
 
 /** One raise or clear, as the alarm history of the report shows it. */
@@ -104,6 +110,8 @@ export interface LabHostResult {
   boots: number;
   /** Lab second at which each boot completed (the host process started). */
   bootTimesS: number[];
+  /** Process crashes, pmond's events and the pmond-missing events of this host (with pmond on). */
+  pmon?: LabPmonEvent[];
 }
 
 export interface LabResult {
@@ -184,7 +192,14 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   const ports = Object.fromEntries(PORT_NAMES.map((n, i) => [n, free[i] as number])) as Record<(typeof PORT_NAMES)[number], number>;
   const { hbsCmd, hbsEvent } = ports;
   const controllerIp = "127.0.0.1";
-  const heartbeat = { mode: "unicast" as const, clientPmondFlag: "always" as const, agents: [{ hostname: "controller-0", address: controllerIp }] };
+  const started0 = clock.now();
+  const pmonLab = o.pmon ? await PmonLab.create(o.speed, o.pmon === true ? {} : o.pmon, () => Math.round((clock.now() - started0) / 100) / 10) : undefined;
+  // With pmond on every machine the hbsClients' PMOND_FLAG comes from its pulses.
+  const heartbeat = {
+    mode: "unicast" as const,
+    clientPmondFlag: pmonLab ? ("pulses" as const) : ("always" as const),
+    agents: [{ hostname: "controller-0", address: controllerIp }],
+  };
   // --config F first, then the lab's options, then what the lab itself must decide (roots, addresses, ports).
   const overlay = (lab: MetalConfigInput): MetalConfigInput =>
     labConfigOverlay(o.config ?? {}, {
@@ -227,17 +242,20 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   let cp: ControlPlane | undefined;
   let outage = false;
 
-  const hostConfig = (m: Machine): MetalConfigInput =>
-    overlay({
+  const hostConfig = (m: Machine): MetalConfigInput => {
+    const { pmonPulse, ...pmon } = pmonLab?.hostConfig(m.ip, m.root) ?? {};
+    return overlay({
+      ...pmon,
       root: m.root,
       node: { hostname: m.hostname, subfunctions: subfunctionsOf(m.personality) as ["controller"], mac: m.mac },
       networks: { mgmt: { address: m.ip, controller: controllerIp } },
-      ports,
+      ports: pmonPulse ? { ...ports, pmonPulse } : ports,
       heartbeat,
       messaging: { ...(o.config?.messaging ?? {}), nodeActions: "lab", firstMtcAliveMs: 1000 },
       logging: { level: o.logLevel ?? "error" },
       security,
     });
+  };
 
   const spawnHost = (m: Machine) => {
     if (stopping) return;
@@ -258,7 +276,9 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     }
     writeFileSync(join(m.root, LAB_BOOT_FILE), String(bootedAt));
     const args: LabHostArgs = { config: hostConfig(m), speed: o.speed, bootedAt, linksDown: [...m.linksDown] };
-    const proc = fork(HOST_ENTRY, ["--lab-host", JSON.stringify(args)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    const proc = pmonLab
+      ? pmonLab.spawn(m.root, args)
+      : fork(HOST_ENTRY, ["--lab-host", JSON.stringify(args)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
     m.proc = proc;
     m.state = "up";
     m.boots++;
@@ -287,7 +307,8 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     m.state = state;
     const p = m.proc;
     m.proc = undefined;
-    p?.kill("SIGKILL");
+    if (pmonLab) pmonLab.halt(p);
+    else p?.kill("SIGKILL");
   };
 
   // Each machine has a fake BMC; power actions act on the simulated machine.
@@ -370,6 +391,10 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       auth,
     });
     await control.start();
+    if (pmonLab) {
+      messaging.onMessage((msg) => pmonLab.onHostMessage(msg));
+      control.onEvent((e) => pmonLab.onHeartbeatEvent(e));
+    }
     const agent = new MtcAgent({
       config,
       clock,
@@ -442,6 +467,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     machine: (name) => byName.get(name),
     provisioned: ["mgmt"],
     kill: (m) => halt(m as Machine, "dead"),
+    crashProcess: (m, name) => (pmonLab ? pmonLab.crash(m.hostname, m.root, m.state === "up", name) : { ok: false, reason: "this lab runs no pmond" }),
     revive: (m) => boot(m as Machine),
     pushLinks: (m) => {
       const msg: LabHostMessage = { type: "links", down: [...m.linksDown] };
@@ -542,6 +568,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       machine: byName.get(h.hostname)?.state ?? "dead",
       boots: byName.get(h.hostname)?.boots ?? 0,
       bootTimesS: [...(byName.get(h.hostname)?.bootTimesS ?? [])],
+      ...(pmonLab ? { pmon: pmonLab.report(h.hostname) } : {}),
     }));
   const draw = () => {
     if (o.json || !tty) return;

@@ -5,7 +5,7 @@
  * A `!` before the action says the step is meant to be refused (a refusal then does not fail the run).
  */
 export const MAINTENANCE_ACTIONS = ["lock", "unlock", "force-lock", "reboot", "reset", "power-off", "power-on", "reinstall", "swact"] as const;
-export const MACHINE_ACTIONS = ["kill", "revive", "cut", "heal", "bmc-off", "bmc-on", "set-flag", "clear-flag", "power-outage"] as const;
+export const MACHINE_ACTIONS = ["kill", "revive", "cut", "heal", "bmc-off", "bmc-on", "set-flag", "clear-flag", "power-outage", "crash-process"] as const;
 export const LAB_ACTIONS = [...MAINTENANCE_ACTIONS, ...MACHINE_ACTIONS] as const;
 export type LabAction = (typeof LAB_ACTIONS)[number];
 
@@ -20,6 +20,7 @@ export const LAB_ACTION_ARG: Readonly<Partial<Record<LabAction, { required: bool
   "set-flag": { required: true, what: "FILE (a flag file name such as .sm_node_unhealthy, or a path such as /var/run/.sm_degraded)" },
   "clear-flag": { required: true, what: "FILE (a flag file name such as .sm_node_unhealthy, or a path such as /var/run/.sm_degraded)" },
   "power-outage": { required: false, what: "S (lab seconds every machine stays off; default 30)" },
+  "crash-process": { required: true, what: "NAME (a process pmond monitors, such as hbsClient or mtcClient, or pmond itself)" },
 };
 
 export interface LabStep {
@@ -69,6 +70,8 @@ export function parseLabStep(text: string): LabStep {
   if (spec?.required && argument === undefined) throw new Error(`--do '${text}': ${a} needs ${spec.what}`);
   if ((a === "cut" || a === "heal") && !(LAB_NETWORKS as readonly string[]).includes(argument as string))
     throw new Error(`--do '${text}': unknown network '${argument}' (one of ${LAB_NETWORKS.join(", ")})`);
+  if (a === "crash-process" && !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(argument as string))
+    throw new Error(`--do '${text}': '${argument}' is not a process name`);
   if ((a === "set-flag" || a === "clear-flag") && !(FLAG_FILE.test(argument as string) && !(argument as string).split("/").includes("..")))
     throw new Error(`--do '${text}': '${argument}' is not a flag file name or a plain absolute path`);
   return {

@@ -16,6 +16,9 @@ import { captureLogger } from "./capture-logger.js";
 import { MemoryAlarms } from "./memory-alarms.js";
 import { freeMessagingPorts } from "./udp.js";
 
+/** Bound (ms) on a `metal client` process's start-up, before its traffic is waited for. */
+const CLIENT_START_MS = 120_000;
+
 export const METAL_MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
 export interface RealPair {
@@ -111,10 +114,20 @@ export async function startPair(t: ExecutionContext, o: PairOptions): Promise<Re
 
   const client = spawn(process.execPath, [METAL_MAIN, "client", "--config", cfgFile], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
+  // Node start-up of the CLI alone takes 10+ s on a loaded 2-core machine: a wait for the client's traffic
+  // counts from its "mtcClient starting" line (or its exit), the start-up itself bounded by CLIENT_START_MS.
+  let markStarted = () => {};
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
+  const startBound = setTimeout(markStarted, CLIENT_START_MS);
+  client.once("exit", markStarted);
   client.stderr?.on("data", (c: Buffer) => {
     stderr += c.toString();
     if (stderr.length > 2_000_000) stderr = stderr.slice(-1_000_000);
+    if (stderr.includes("mtcClient starting")) markStarted();
   });
+  void started.then(() => clearTimeout(startBound));
   t.teardown(async () => {
     if (client.exitCode === null) {
       const gone = new Promise((r) => client.once("exit", r));
@@ -126,9 +139,12 @@ export async function startPair(t: ExecutionContext, o: PairOptions): Promise<Re
     rmSync(root, { recursive: true, force: true });
   });
 
-  function waitFor(pred: (m: HostMessage) => boolean, timeoutMs = 30_000): Promise<HostMessage> {
+  async function waitFor(pred: (m: HostMessage) => boolean, timeoutMs = 30_000): Promise<HostMessage> {
+    const early = messages.find(pred);
+    if (early) return early;
+    await started;
     const seen = messages.find(pred);
-    if (seen) return Promise.resolve(seen);
+    if (seen) return seen;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();

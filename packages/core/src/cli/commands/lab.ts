@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { runMaintenanceLab } from "../../lab/maintenance-lab.js";
+import { parsePmonConfOption } from "../../lab/pmon-lab.js";
 import { LAB_ACTIONS, type LabStep, parseLabStep } from "../../lab/scenario.js";
 import { loadCliConfig } from "../config-option.js";
 import { CliError, intOption, numberOption } from "../errors.js";
@@ -48,6 +49,19 @@ export function labCommand(program: Command): void {
     .option("--settle", "end early, once every --do step ran and the hosts stay settled (--duration is then the limit)")
     .option("--json", "print the final host states, the active alarms and the state history as JSON instead of a live table")
     .option("--keep", "keep the per-host root directories")
+    .option("--pmon", "run pmond and hostwd on every host, with mtcClient and hbsClient as pmond's child processes (crash-process needs it)")
+    .option(
+      "--pmon-conf <NAME:key=value,...>",
+      "add or change a pmon.d process conf on every host, e.g. 'labsvc:severity=critical,restarts=0' (a new NAME runs sleep under pmond)",
+      (value: string, prev: Record<string, Record<string, string>>) => {
+        try {
+          return parsePmonConfOption(value, prev);
+        } catch (err) {
+          throw new CliError((err as Error).message);
+        }
+      },
+      {} as Record<string, Record<string, string>>,
+    )
     .option("--log-level <level>", "lab and host log level (JSON lines): error, warn, info, debug", "error")
     .action(
       async (opts: {
@@ -68,6 +82,8 @@ export function labCommand(program: Command): void {
         mnfaTimeout?: number;
         controllerUptime?: number;
         config?: string;
+        pmon?: boolean;
+        pmonConf: Record<string, Record<string, string>>;
       }) => {
         if (!["standard", "aio-sx", "aio-dx"].includes(opts.systemType))
           throw new CliError(`--system-type must be standard, aio-sx or aio-dx (got '${opts.systemType}')`);
@@ -99,6 +115,7 @@ export function labCommand(program: Command): void {
           ...(opts.mnfaTimeout !== undefined ? { mnfaTimeoutS: opts.mnfaTimeout } : {}),
           ...(opts.controllerUptime !== undefined ? { controllerUptimeS: opts.controllerUptime } : {}),
           ...(config ? { config } : {}),
+          pmon: opts.pmon || Object.keys(opts.pmonConf).length > 0 ? { pmonConfs: opts.pmonConf } : false,
           out: process.stdout,
         });
         const surprising = result.steps.filter((e) => (e.outcome === "refused") !== e.expectRefused);

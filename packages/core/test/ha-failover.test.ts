@@ -1,0 +1,169 @@
+/**
+ * The controller pair on real etcd with real `metal agent` processes (issue 12): kill -9 failover, SIGSTOP of the
+ * active, etcd member and quorum loss. Hosts are in service; every command they receive is recorded with the agent
+ * address it came from.
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import test from "ava";
+import { execa } from "execa";
+import { agentAddress, HaPair } from "../src/lab/ha-pair.js";
+
+// The default TTL: a shorter one makes a loaded CI machine miss keepalives (a real failover, not a flake of the test).
+const TTL = 3;
+const main = join(fileURLToPath(new URL(".", import.meta.url)), "..", "src", "cli", "main.js");
+const HOSTS = ["controller-0", "controller-1", "worker-0", "worker-1", "worker-2", "worker-3", "worker-4"];
+
+async function startPair(t: { teardown(fn: () => Promise<void>): void }): Promise<HaPair> {
+  const pair = await HaPair.start({ workers: 5, leaseTtlS: TTL });
+  t.teardown(() => pair.stop());
+  await activeIndex(pair);
+  return pair;
+}
+
+/** The index of the one acting agent (waits for there to be one). */
+async function activeIndex(pair: HaPair): Promise<number> {
+  let a: number | undefined;
+  await pair.waitFor(
+    "one active agent",
+    async () => {
+      a = await pair.activeIndex();
+      return a !== undefined;
+    },
+    30_000,
+  );
+  return a as number;
+}
+
+/** Wait until the agent at `i` shows every host settled (no handler running) and return the states. */
+async function settledStates(pair: HaPair, i: number): Promise<Record<string, string>> {
+  let states: Record<string, string> = {};
+  await pair.waitFor(
+    `controller-${i} settles every host`,
+    async () => {
+      const hosts = await pair.agents[i]?.hosts();
+      if (!hosts || hosts.length !== HOSTS.length || hosts.some((h) => h.handler !== undefined || h.action !== "none")) return false;
+      states = Object.fromEntries(hosts.map((h) => [h.hostname, `${h.administrative}-${h.operational}-${h.availability}`]));
+      return true;
+    },
+    60_000,
+  );
+  return states;
+}
+
+test.serial(
+  "kill -9 the active: the standby leads within TTL + 2 s, hosts keep their state, no host command is repeated; the revived agent is standby and forwards mutations",
+  async (t) => {
+    t.timeout(150_000);
+    const pair = await startPair(t);
+    const a = await activeIndex(pair);
+    const b = 1 - a;
+    const before = await settledStates(pair, a);
+    t.true(
+      Object.values(before).every((s) => s === "unlocked-enabled-available"),
+      JSON.stringify(before),
+    );
+    const epochA = (await pair.agents[a]?.ha())?.epoch ?? 0;
+    // The standby answers reads from its warm copy.
+    const standbyHosts = await pair.agents[b]?.hosts();
+    t.deepEqual(standbyHosts?.map((h) => h.hostname).sort(), [...HOSTS].sort());
+
+    const killedAt = Date.now();
+    await pair.agents[a]?.kill();
+    await pair.waitFor("the standby leads", async () => (await pair.agents[b]?.ha())?.acting === true, (TTL + 10) * 1000);
+    const takeoverMs = Date.now() - killedAt;
+    t.true(takeoverMs <= (TTL + 2) * 1000, `takeover took ${takeoverMs} ms (TTL ${TTL} s)`);
+    const after = await settledStates(pair, b);
+    t.deepEqual(after, before, "every host keeps its state");
+    t.deepEqual(pair.actions(killedAt), [], "no maintenance command reached a host because of the failover");
+    const hb = await pair.agents[b]?.ha();
+    t.true((hb?.epoch ?? 0) > epochA, `the new epoch is higher (${epochA} -> ${JSON.stringify(hb)})`);
+
+    // The old agent comes back standby, and its API forwards a mutation (the CLI follows the 503 to the active).
+    pair.agents[a]?.revive();
+    await pair.waitFor("the revived agent is standby", async () => {
+      const v = await pair.agents[a]?.ha();
+      return v?.role === "standby" && v.leader?.hostname === `controller-${b}`;
+    });
+    const direct = await fetch(`${pair.agents[a]?.apiUrl}/v1/hosts/worker-0`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", authorization: `Bearer ${(await import("node:fs")).readFileSync(pair.tokenFile, "utf8").trim()}` },
+      body: JSON.stringify({ action: "lock" }),
+    });
+    t.is(direct.status, 503);
+    const body = (await direct.json()) as { active?: string; activeApi?: string };
+    t.is(body.active, `controller-${b}`);
+    t.is(body.activeApi, pair.agents[b]?.apiUrl);
+    const lock = await execa(process.execPath, [main, "host-lock", "worker-0", "--url", pair.agents[a]?.apiUrl as string, "--token-file", pair.tokenFile], {
+      reject: false,
+    });
+    t.is(lock.exitCode, 0, lock.stderr);
+    await pair.waitFor(
+      "worker-0 locked by the active",
+      async () => {
+        const hosts = await pair.agents[b]?.hosts();
+        return hosts?.find((h) => h.hostname === "worker-0")?.administrative === "locked";
+      },
+      60_000,
+    );
+    t.is(pair.actions(killedAt).filter((c) => c.from === agentAddress(a)).length, 0, "the revived standby sent nothing");
+  },
+);
+
+test.serial("SIGSTOP the active for 3x the TTL, then SIGCONT: it does not act and rejoins as standby", async (t) => {
+  t.timeout(120_000);
+  const pair = await startPair(t);
+  const a = await activeIndex(pair);
+  const b = 1 - a;
+  await settledStates(pair, a);
+  pair.agents[a]?.pause();
+  const pausedAt = Date.now();
+  await pair.waitFor("the standby leads", async () => (await pair.agents[b]?.ha())?.acting === true, (TTL + 10) * 1000);
+  const wait = pausedAt + 3 * TTL * 1000 - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const resumedAt = Date.now();
+  pair.agents[a]?.resume();
+  await pair.waitFor("the old active is standby", async () => {
+    const v = await pair.agents[a]?.ha();
+    return v?.role === "standby" && v.acting === false && v.leader?.hostname === `controller-${b}`;
+  });
+  const v = await pair.agents[a]?.ha();
+  t.true(
+    v?.history.some((e) => e.kind === "lost" && /TTL|leader key/.test(e.reason)),
+    JSON.stringify(v?.history),
+  );
+  // Give its timers time to fire: it still sends nothing.
+  await new Promise((r) => setTimeout(r, 2 * TTL * 1000));
+  t.deepEqual(
+    pair.actions(resumedAt).filter((c) => c.from === agentAddress(a)),
+    [],
+    "the paused agent sent no host command after it woke",
+  );
+  t.is(await pair.activeIndex(), b, "exactly one active");
+});
+
+test.serial("etcd: losing one member changes nothing; losing two stops the active within the TTL and it says why; restored, one leads again", async (t) => {
+  t.timeout(120_000);
+  const pair = await startPair(t);
+  const a = await activeIndex(pair);
+  await settledStates(pair, a);
+  const epoch = (await pair.agents[a]?.ha())?.epoch;
+  await pair.etcd.kill(2);
+  await new Promise((r) => setTimeout(r, 3 * TTL * 1000));
+  const still = await pair.agents[a]?.ha();
+  t.true(still?.acting, "one member down: still active");
+  t.is(still?.epoch, epoch, "same epoch");
+  await pair.etcd.kill(1);
+  const lostAt = Date.now();
+  await pair.waitFor("the active stops acting", async () => (await pair.agents[a]?.ha())?.acting === false, (TTL + 5) * 1000);
+  t.true(Date.now() - lostAt <= (TTL + 1) * 1000 + 1500, `stopped after ${Date.now() - lostAt} ms`);
+  const v = await pair.agents[a]?.ha();
+  t.regex(v?.reason ?? "", /quorum/);
+  t.is(await pair.activeIndex(), undefined, "nobody acts without quorum");
+  const quietFrom = Date.now();
+  pair.etcd.revive(1);
+  pair.etcd.revive(2);
+  await pair.waitFor("one agent leads again", async () => (await pair.activeIndex()) !== undefined, 30_000);
+  t.true((await pair.views()).filter((x) => x?.acting).length === 1);
+  void quietFrom;
+});
