@@ -52,7 +52,7 @@ test("metal agent serves the API, keeps the inventory on disk, and a restarted a
   t.teardown(() => {
     agent.kill("SIGKILL");
   });
-  t.true(await waitForApi(url, 30_000), "the API came up");
+  t.true(await waitForApi(url, 120_000), "the API came up");
   const add = await metal(
     "host-add",
     "worker-0",

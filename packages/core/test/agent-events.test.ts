@@ -86,8 +86,9 @@ async function readSse(
 
 async function serve(t: import("ava").ExecutionContext, withCluster = false) {
   const rig = new Rig();
-  rig.host("worker-0", { administrative: "unlocked" });
+  // After start: start() loads the inventory from the store, which replaces what was added before it.
   await rig.agent.start();
+  rig.host("worker-0", { administrative: "unlocked" });
   const vault = emptyVault(100);
   vault.histories.push({
     controller: 0,

@@ -22,7 +22,14 @@ test.before(async () => {
 });
 test.after.always(async () => agent?.dispose());
 
-const host = (name: string, extra: Record<string, unknown> = {}) => ({ hostname: name, personality: "worker", ...extra });
+let hostCount = 0;
+/** A valid new host (a management address is required since host provisioning checks). */
+const host = (name: string, extra: Record<string, unknown> = {}) => ({
+  hostname: name,
+  personality: "worker",
+  mgmtIp: `192.168.204.${10 + (hostCount++ % 200)}`,
+  ...extra,
+});
 
 test.serial("a bmc field nested 5,000 deep is refused with 400; the inventory still reads", async (t) => {
   const raw = JSON.stringify(host("deep-0", { bmc: "@" })).replace('"@"', `${"[".repeat(5000)}${"]".repeat(5000)}`);
@@ -88,7 +95,7 @@ test.serial(
     chmodSync(loose, 0o644);
     const outside = join(agent.dir, "outside.pw");
     writeFileSync(outside, "pw", { mode: 0o600 });
-    const bmc = (secretRef: string) => ({ type: "ipmi", address: "10.0.0.9", username: "admin", secretRef });
+    const bmc = (secretRef: string) => ({ type: "dynamic", address: "127.0.0.9", username: "admin", secretRef });
     const ok = await agent.request("POST", "/v1/hosts", host("sec-ok", { bmc: bmc(good) }));
     t.is(ok.status, 201, JSON.stringify(ok.body));
     const byName = await agent.request("POST", "/v1/hosts", host("sec-name", { bmc: bmc("worker-1.pw") }));

@@ -29,7 +29,14 @@ test("lab --do parsing: well-formed steps round-trip; anything else is an Error 
     fc.boolean(),
     (at, action, host, ready, refused) => {
       // Actions that need a third word get a valid one; power-outage takes no host.
-      const arg = action === "cut" || action === "heal" ? " cluster-host" : action === "set-flag" || action === "clear-flag" ? " .sm_node_unhealthy" : "";
+      const arg =
+        action === "cut" || action === "heal"
+          ? " cluster-host"
+          : action === "set-flag" || action === "clear-flag"
+            ? " .sm_node_unhealthy"
+            : action === "crash-process"
+              ? " hbsClient"
+              : "";
       const who = action === "power-outage" ? "all" : host;
       const s = parseLabStep(`${ready ? "ready+" : ""}${at}:${refused ? "!" : ""}${action} ${who}${arg}`);
       return s.atS === at && s.action === action && s.host === who && s.afterReady === ready && s.expectRefused === refused && (s.arg ?? "") === arg.trim();
