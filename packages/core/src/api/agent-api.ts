@@ -238,10 +238,20 @@ export class AgentApi {
       { onRequest: authorize, schema: { summary: "delete a host", security: secured, params: NameParams, response: { 202: ActionReply, ...failResponses } } },
       (req, res) => act(res, req.params.name, "delete"),
     );
-    r.get("/v1/ha", { schema: { summary: "the controller pair: members, active, epoch, lease TTL, store health, cluster views" } }, async () => {
-      if (!this.o.ha) throw new HttpFail(404, "this agent runs without the controller pair (store.kind is file)");
-      return { status: PASS, ha: await this.o.ha.status() };
-    });
+    r.get(
+      "/v1/ha",
+      // 404 on an agent without the controller pair (the file store); the pair's answer is documented by `metal ha status --json`.
+      {
+        schema: {
+          summary: "the controller pair: members, active, epoch, lease TTL, store health, cluster views",
+          response: { 200: z.object({ status: z.literal("pass"), ha: z.unknown() }), 404: FailBody },
+        },
+      },
+      async () => {
+        if (!this.o.ha) throw new HttpFail(404, "this agent runs without the controller pair (store.kind is file)");
+        return { status: PASS, ha: await this.o.ha.status() };
+      },
+    );
     r.get("/v1/alarms", { schema: { summary: "active alarms", response: { 200: AlarmsReply } } }, () => ({
       status: PASS,
       alarms: [...agent.alarms.active()],
