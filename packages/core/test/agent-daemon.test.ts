@@ -28,7 +28,8 @@ async function waitForApi(url: string, limitMs: number): Promise<boolean> {
 
 test("metal agent serves the API, keeps the inventory on disk, and a restarted agent recovers it", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "metal-agent-"));
-  const [agentMgmt, agentPxeboot, hbsCmd, hbsEvent, api] = await freeUdpPorts(5);
+  // Every port free and its own, mtcalarm included: another test's agent may hold the default 2122.
+  const [agentMgmt, agentPxeboot, hbsCmd, hbsEvent, api, mtcalarm] = await freeUdpPorts(6);
   const tokenFile = join(dir, "token");
   writeFileSync(tokenFile, "agent-test-token\n");
   chmodSync(tokenFile, 0o600);
@@ -36,7 +37,7 @@ test("metal agent serves the API, keeps the inventory on disk, and a restarted a
     root: join(dir, "root"),
     node: { hostname: "controller-0", subfunctions: ["controller"] },
     networks: { mgmt: { address: "127.0.0.1", controller: "127.0.0.1" } },
-    ports: { agentMgmt, agentPxeboot, hbsCmd, hbsEvent },
+    ports: { agentMgmt, agentPxeboot, hbsCmd, hbsEvent, mtcalarm },
     api: { address: "127.0.0.1", port: api, tokenFile },
     heartbeat: { agents: [{ hostname: "controller-0", address: "127.0.0.1" }] },
     plugins: { discover: false },
