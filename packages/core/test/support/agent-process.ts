@@ -39,7 +39,7 @@ export class AgentProcess {
     patch: (c: Record<string, unknown>) => void = () => undefined,
     dir = mkdtempSync(join(tmpdir(), "metal-agentp-")),
   ): Promise<AgentProcess> {
-    const [agentMgmt, agentPxeboot, hbsCmd, hbsEvent, api] = (await freeUdpPorts(5)) as [number, number, number, number, number];
+    const [agentMgmt, agentPxeboot, hbsCmd, hbsEvent, api, mtcalarm] = (await freeUdpPorts(6)) as [number, number, number, number, number, number];
     const tokenFile = join(dir, "token");
     writeFileSync(tokenFile, `${TOKEN}\n`);
     chmodSync(tokenFile, 0o600);
@@ -48,7 +48,7 @@ export class AgentProcess {
       root: join(dir, "root"),
       node: { hostname: "controller-0", subfunctions: ["controller"] },
       networks: { mgmt: { address: "127.0.0.1", controller: "127.0.0.1" } },
-      ports: { agentMgmt, agentPxeboot, hbsCmd, hbsEvent },
+      ports: { agentMgmt, agentPxeboot, hbsCmd, hbsEvent, mtcalarm },
       api: { address: "127.0.0.1", port: api, tokenFile },
       heartbeat: { agents: [{ hostname: "controller-0", address: "127.0.0.1" }] },
       maintenance: { stateDir },
