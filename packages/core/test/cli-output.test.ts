@@ -53,9 +53,10 @@ test("bad -f or --column: exit 2 with a reason naming the choices", (t) => {
 });
 
 test("colour only on a terminal, and never with NO_COLOR", (t) => {
-  // util-linux script(1) gives the command a pseudo-terminal.
+  // util-linux script(1) gives the command a pseudo-terminal. TERM is unset, as on a CI runner: a terminal is
+  // a terminal whatever TERM says.
   const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(main)} fsm list`;
-  const tty = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", timeout: 60_000, env: { ...process.env, NO_COLOR: "" } });
+  const tty = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", timeout: 60_000, env: { ...process.env, NO_COLOR: "", TERM: undefined } });
   t.is(tty.status, 0, tty.stderr);
   t.true(tty.stdout.includes(ESC), "coloured on a terminal");
   const noColor = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } });

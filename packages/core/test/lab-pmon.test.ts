@@ -37,12 +37,23 @@ test("crash hbsClient → restarted, no reboot; crash a critical restarts=0 proc
   t.truthy(at("log", "hbsClient"), "pmond restarted hbsClient (MTC_EVENT_PMON_LOG)");
   t.truthy(at("critical", "labsvc"), "MTC_EVENT_PMON_CRIT for the restarts=0 critical process");
   t.is(labState(result, "worker-0"), "unlocked-enabled-available");
-  // The hbsClient crash did not reboot the host; the critical failure did (the enable's reboot).
-  const crit = at("critical", "labsvc") as number;
-  const failedAfterCrit = result.history.some((e) => e.host === "worker-0" && e.atS >= crit && e.text.includes("'unlocked-disabled-failed'"));
-  t.true(failedAfterCrit, "the host failed on the critical process");
-  t.true((w?.boots ?? 0) >= 2, `booted at start and again after the critical failure (boots ${w?.boots})`);
+  // One time base: the lab notes the crash in the same turn as the step that did it.
+  const killed = at("crashed", "labsvc") as number;
+  const stepAt = result.steps.find((s) => s.step.includes("crash-process worker-0 labsvc"))?.atS as number;
+  t.true(Math.abs(killed - stepAt) <= 0.1, `crash noted at ${killed} s, its step ran at ${stepAt} s`);
+  const before = result.history.filter((e) => e.host === "worker-0" && e.atS <= killed && e.text.includes("is now '"));
+  t.true(before.at(-1)?.text.includes("'unlocked-enabled-available'"), `in service when labsvc was killed: ${before.at(-1)?.text}`);
+  // The critical failure (nothing else happened to the host after the kill) failed the host and the enable rebooted it;
+  // the hbsClient crash did not reboot it.
+  const failedAfterKill = result.history.some((e) => e.host === "worker-0" && e.atS >= killed && e.text.includes("'unlocked-disabled-failed'"));
+  t.true(failedAfterKill, `the host failed on the critical process: ${JSON.stringify(result.history)}`);
+  const bootsAfterKill = (w?.bootTimesS ?? []).filter((b) => b > killed);
+  t.true(bootsAfterKill.length >= 1, `booted again after the critical failure (boots at ${w?.bootTimesS})`);
   const hbsCrash = at("crashed", "hbsClient") as number;
+  t.true(
+    (w?.bootTimesS ?? []).every((b) => b < hbsCrash),
+    `no boot after the hbsClient crash (boots at ${w?.bootTimesS})`,
+  );
   t.false(
     result.history.some((e) => e.host === "worker-0" && e.atS >= hbsCrash && e.text.includes("offline")),
     "the hbsClient crash did not take the host down",

@@ -40,9 +40,13 @@ export function useColor(stream: NodeJS.WritableStream = process.stdout, env: No
   return Boolean((stream as NodeJS.WriteStream).isTTY);
 }
 
-/** A cli-table3 table that uses colour only when `useColor()` says so (its defaults colour the head and borders). */
+/**
+ * A cli-table3 table whose head is red only when `useColor()` says so. The colour is written here rather than by
+ * cli-table3, whose colour library also asks TERM and CI and so stays plain on a terminal without TERM.
+ */
 export function newTable(head: string[]): InstanceType<typeof Table> {
-  return new Table({ head, ...(useColor() ? {} : { style: { head: [], border: [] } }) });
+  const paint = useColor() ? (s: string) => `\x1b[31m${s}\x1b[39m` : (s: string) => s;
+  return new Table({ head: head.map(paint), style: { head: [], border: [] } });
 }
 
 /** A row's field for text output: absent → empty, arrays joined with commas, objects as JSON. */

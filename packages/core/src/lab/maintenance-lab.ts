@@ -192,8 +192,11 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   const ports = Object.fromEntries(PORT_NAMES.map((n, i) => [n, free[i] as number])) as Record<(typeof PORT_NAMES)[number], number>;
   const { hbsCmd, hbsEvent } = ports;
   const controllerIp = "127.0.0.1";
-  const started0 = clock.now();
-  const pmonLab = o.pmon ? await PmonLab.create(o.speed, o.pmon === true ? {} : o.pmon, () => Math.round((clock.now() - started0) / 100) / 10) : undefined;
+  // Lab time zero: one time base for every atS of the report (history, alarms, steps, boots and pmon events), so
+  // entries from different sources compare (a second base once put pmon events seconds after the history they caused).
+  const started = clock.now();
+  const labS = (at: number) => Math.round((at - started) / 100) / 10;
+  const pmonLab = o.pmon ? await PmonLab.create(o.speed, o.pmon === true ? {} : o.pmon, () => labS(clock.now())) : undefined;
   // With pmond on every machine the hbsClients' PMOND_FLAG comes from its pulses.
   const heartbeat = {
     mode: "unicast" as const,
@@ -353,8 +356,6 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   const alarms = createAlarmManager(config, clock, log);
   const history: LabResult["history"] = [];
   const alarmHistory: LabAlarmEntry[] = [];
-  const started = clock.now();
-  const labS = (at: number) => Math.round((at - started) / 100) / 10;
   alarms.onRecord((r) => {
     if (r.id === "200.022") history.push({ atS: labS(r.at), host: r.hostname, text: r.text });
     if (r.operation === "set" || r.operation === "clear")
