@@ -71,8 +71,21 @@ test("a plugin that declares bmc:x but registers nothing is refused", async (t) 
     "export const capabilities = { liar: ['power'] }; export function register() {}",
   );
   const plugin = await loadPlugin(discoverPlugins({ discover: false, explicit: [dir] }).candidates[0]!);
-  const err = await t.throwsAsync(createMetalContainer({ config: defaultConfig(), clock: new VirtualClock(), logger: silentLogger(), plugins: [plugin] }));
-  t.regex(err!.message, /metal-plugin-liar: declares 'bmc:liar' but registered no BMC driver factory/);
+  const refused: string[] = [];
+  const c = await createMetalContainer({
+    config: defaultConfig(),
+    clock: new VirtualClock(),
+    logger: silentLogger(),
+    plugins: [plugin],
+    onRefused: (_p, err) => refused.push(err.message),
+  });
+  t.is(refused.length, 1);
+  t.regex(refused[0]!, /metal-plugin-liar: declares 'bmc:liar' but registered no BMC driver factory/);
+  t.deepEqual(
+    c.resolve(Tokens.Plugins).map((p) => p.name),
+    [],
+    "a refused plugin is not listed as loaded",
+  );
 });
 
 test("a plugin may register only inside register()", async (t) => {

@@ -1,5 +1,5 @@
 import type { BmcCapability, BmcDriver, BmcErrorCode } from "../plugin-api/bmc.js";
-import { BmcError } from "../plugin-api/bmc.js";
+import { BmcError, isBmcError } from "../plugin-api/bmc.js";
 import type { Clock, Logger } from "../plugin-api/services.js";
 
 export interface BrokerSettings {
@@ -136,9 +136,10 @@ export class BmcBroker {
       return;
     }
     this.metrics.failed++;
-    const code = err instanceof BmcError ? err.code : "other";
+    // By code, not class: a plugin bundling its own copy of @metal/core throws its own BmcError.
+    const code = isBmcError(err) ? err.code : "other";
     this.metrics.failuresByCode[code] = (this.metrics.failuresByCode[code] ?? 0) + 1;
-    if (!(err instanceof BmcError) || !ACCESS_FAULTS.has(err.code)) return;
+    if (!isBmcError(err) || !ACCESS_FAULTS.has(err.code)) return;
     this.consecutiveFailures++;
     if (this.metrics.breaker === "half-open" || this.consecutiveFailures >= this.settings.breakerThreshold) {
       if (this.metrics.breaker !== "open") this.logger?.warn({ host: this.host, failures: this.consecutiveFailures }, "BMC access failing; circuit open");

@@ -6,7 +6,7 @@ import { createMetalContainer } from "../di/container.js";
 import { secretFromFile } from "../di/secret.js";
 import { Tokens } from "../di/tokens.js";
 import { silentLogger } from "../logging/logger.js";
-import { type BmcDriver, BmcError, type BmcTarget } from "../plugin-api/bmc.js";
+import { type BmcDriver, BmcError, type BmcTarget, isBmcError } from "../plugin-api/bmc.js";
 import { loadCliConfig } from "./config-option.js";
 import { CliError } from "./errors.js";
 import { type OutputOptions, withOutputOptions } from "./output.js";
@@ -131,7 +131,7 @@ export async function runBounded<T>(session: BmcSession, what: string, fn: () =>
   } catch (err) {
     // Whatever is still running (a killed child's pipes, a socket) must not keep the CLI alive.
     setTimeout(() => process.exit(typeof process.exitCode === "number" ? process.exitCode : 1), 500).unref();
-    if (err instanceof BmcError) throw new CliError(`${what}: ${err.code}: ${err.message}`, 1);
+    if (isBmcError(err)) throw new CliError(`${what}: ${err.code}: ${err.message}`, 1);
     throw new CliError(`${what}: ${(err as Error).message}`, 1);
   } finally {
     clearTimeout(timer);

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import "reflect-metadata";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { container as rootContainer } from "tsyringe";
 import { defaultConfig } from "../config/index.js";
 import { type CoreCommandModule, coreCommandModules } from "./commands/index.js";
-import { CliError } from "./errors.js";
+import { isCliError } from "./errors.js";
 import { argvWantsJson, formatError } from "./output.js";
 
 /**
@@ -39,6 +39,12 @@ async function addPluginCommands(program: Command): Promise<void> {
   }
 }
 
+/** commander's own parse errors carry a `commander.*` code and the exit code to use. */
+function isCommanderError(err: unknown): err is { code: string; exitCode: number; message: string } {
+  const e = err as { code?: unknown; exitCode?: unknown } | null;
+  return typeof e === "object" && e !== null && typeof e.code === "string" && e.code.startsWith("commander.") && typeof e.exitCode === "number";
+}
+
 async function main(argv: string[]): Promise<number> {
   // A guess from the command line (for errors of the parse itself), settled by the options the command parsed:
   // `--json` is a boolean on read commands but a value on `metal wire encode --json '{...}'`.
@@ -56,12 +62,13 @@ async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
+    // By code, never instanceof: a plugin's sub-command may throw errors of its own copy of commander or core.
+    if (isCommanderError(err)) {
       // commander already printed its one-line reason (or the help/version text), unless JSON was asked for.
       if (json && err.exitCode !== 0) process.stderr.write(formatError(err.message.replace(/^error: /, ""), true));
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof CliError) {
+    if (isCliError(err)) {
       process.stderr.write(formatError(err.message, json));
       return err.exitCode;
     }

@@ -5,13 +5,18 @@ import { PluginError } from "../plugin-api/plugin.js";
 export class DefaultBmcRegistry implements BmcRegistry {
   private readonly factories = new Map<string, { factory: BmcDriverFactory; plugin: string }>();
 
-  register(factory: BmcDriverFactory, pluginName: string): void {
+  /** Throws the PluginError register() would throw (unknown capabilities, a protocol already provided). */
+  check(factory: BmcDriverFactory, pluginName: string): void {
     const unknown = factory.capabilities.filter((c) => !(BMC_CAPABILITIES as readonly string[]).includes(c));
     if (unknown.length) throw new PluginError(pluginName, `declares unknown BMC capabilities: ${unknown.join(", ")}`);
     const existing = this.factories.get(factory.protocol);
     if (existing) {
       throw new PluginError(pluginName, `BMC protocol '${factory.protocol}' is already provided by ${existing.plugin}`);
     }
+  }
+
+  register(factory: BmcDriverFactory, pluginName: string): void {
+    this.check(factory, pluginName);
     this.factories.set(factory.protocol, { factory, plugin: pluginName });
   }
 

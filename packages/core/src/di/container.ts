@@ -38,6 +38,12 @@ export interface ContainerOptions {
   plugins?: readonly LoadedPlugin[];
   /** The fake BMC fabric (lab and tests reach in to flip power, unplug the BMC, ...). */
   fakeBmc?: FakeBmcFabric;
+  /**
+   * Told about each plugin refused at registration (it registered less than it declares, or its register()
+   * threw); the default logs one error line. A refused plugin leaves nothing registered and is not in
+   * `Tokens.Plugins`.
+   */
+  onRefused?: (plugin: LoadedPlugin, err: Error) => void;
 }
 
 /** The built-in plugin that ships in core: the fake BMC every contract test and the lab use. */
@@ -98,9 +104,17 @@ export async function createMetalContainer(options: ContainerOptions): Promise<S
     for (const e of loaded.errors) c.resolve(Tokens.Logger).error({ err: e.message }, "plugin refused");
     plugins = loaded.plugins;
   }
-  c.register(Tokens.Plugins, { useValue: plugins });
+  const registered: LoadedPlugin[] = [];
+  c.register(Tokens.Plugins, { useValue: registered });
+  const onRefused =
+    options.onRefused ?? ((p: LoadedPlugin, err: Error) => c.resolve(Tokens.Logger).error({ plugin: p.name, err: err.message }, "plugin refused"));
   for (const p of plugins) {
-    await registerPlugin(p, c, config.plugins.settings[p.name] ?? {}, () => bmc.list().map((x) => x.protocol));
+    try {
+      await registerPlugin(p, c, config.plugins.settings[p.name] ?? {}, (f, name) => bmc.check(f, name));
+      registered.push(p);
+    } catch (err) {
+      onRefused(p, err as Error);
+    }
   }
   return c;
 }

@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type LoadedPlugin, type MetalPluginModule, PluginError, type PluginSettings } from "../plugin-api/plugin.js";
+import type { BmcDriverFactory } from "../plugin-api/bmc.js";
+import { isPluginError, type LoadedPlugin, type MetalPluginModule, PluginError, type PluginSettings } from "../plugin-api/plugin.js";
 import type { ServiceContainer } from "../plugin-api/token.js";
 import { SUPPORTED_PLUGIN_API_VERSIONS } from "../plugin-api/version.js";
 import type { PluginCandidate } from "./discovery.js";
+import { StagedContainer, type StagedRegistrations } from "./staged-registration.js";
 
 /** Check the manifest before any plugin code runs: a wrong API version never gets imported. */
 export function checkManifest(c: PluginCandidate): void {
@@ -52,34 +54,42 @@ export async function loadPlugin(c: PluginCandidate): Promise<LoadedPlugin> {
 }
 
 /**
- * Call `register` with a container that is only usable during the call: a plugin registers inside
- * register() and nowhere else. It must also deliver every BMC protocol it declares.
+ * What a declaration needs registered: `bmc:P` a BMC driver factory for P, `personality:X` personality hooks;
+ * any other kind (`bsp`, `guest`, ...) something in the container or a `cli()` contribution. Returns the
+ * declarations left unmet.
+ */
+export function unmetDeclarations(plugin: LoadedPlugin, staged: StagedRegistrations): string[] {
+  return plugin.provides.filter((p) => {
+    if (p.startsWith("bmc:")) return !staged.bmcProtocols.includes(p.slice(4));
+    if (p.startsWith("personality:")) return staged.personalities.length === 0;
+    return staged.services.length === 0 && staged.bmcProtocols.length === 0 && staged.personalities.length === 0 && typeof plugin.module.cli !== "function";
+  });
+}
+
+/**
+ * Call `register` with a container that is only usable during the call (a plugin registers inside register()
+ * and nowhere else), then check it registered everything it declares (unmetDeclarations). Only then is what it
+ * registered applied, so a refused plugin leaves nothing behind. Throws a PluginError naming the plugin.
  */
 export async function registerPlugin(
   plugin: LoadedPlugin,
   container: ServiceContainer,
   settings: PluginSettings,
-  bmcProtocols: () => readonly string[],
+  checkBmc: (factory: BmcDriverFactory, plugin: string) => void = () => {},
 ): Promise<void> {
-  let open = true;
-  const guarded: ServiceContainer = {
-    register: (tok, provider) => {
-      if (!open) throw new PluginError(plugin.name, "registered a service after register() returned");
-      return container.register(tok, provider);
-    },
-    resolve: (tok) => container.resolve(tok),
-    isRegistered: (tok, recursive) => container.isRegistered(tok, recursive),
-    createChildContainer: () => container.createChildContainer(),
-  };
+  const stage = new StagedContainer(plugin.name, container, checkBmc);
   try {
-    await plugin.module.register(guarded, settings);
+    await plugin.module.register(stage.container, settings);
   } catch (err) {
-    throw err instanceof PluginError ? err : new PluginError(plugin.name, `register() failed: ${(err as Error).message}`);
+    throw isPluginError(err) ? err : new PluginError(plugin.name, `register() failed: ${(err as Error)?.message ?? String(err)}`);
   } finally {
-    open = false;
+    stage.close();
   }
-  const have = bmcProtocols();
-  for (const p of plugin.provides.filter((x) => x.startsWith("bmc:"))) {
-    if (!have.includes(p.slice(4))) throw new PluginError(plugin.name, `declares '${p}' but registered no BMC driver factory for it`);
+  const staged = stage.staged();
+  const unmet = unmetDeclarations(plugin, staged);
+  if (unmet.length) {
+    const what = unmet.map((p) => (p.startsWith("bmc:") ? `'${p}' but registered no BMC driver factory for it` : `'${p}' but registered nothing for it`));
+    throw new PluginError(plugin.name, `declares ${what.join("; ")}`);
   }
+  stage.commit();
 }

@@ -159,8 +159,13 @@ export interface BmcDriverFactory {
  * were refused; `permission`: they were accepted but the account's privilege/role is too low for the call
  * (IPMI "Insufficient privilege level", Redfish 403 InsufficientPrivilege); neither is worth a retry.
  */
-export type BmcErrorCode = "auth" | "permission" | "unreachable" | "timeout" | "busy" | "unsupported" | "protocol" | "conflict";
+export const BMC_ERROR_CODES = ["auth", "permission", "unreachable", "timeout", "busy", "unsupported", "protocol", "conflict"] as const;
+export type BmcErrorCode = (typeof BMC_ERROR_CODES)[number];
 
+/**
+ * A BMC call's failure. Callers recognise it with `isBmcError(err)` (by its stable `code`), never with
+ * `instanceof`: a published plugin may bundle its own copy of `@metal/core`, whose BmcError is another class.
+ */
 export class BmcError extends Error {
   override readonly name = "BmcError";
   constructor(
@@ -170,6 +175,15 @@ export class BmcError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * True for a BMC error from any copy of `@metal/core` (or any error object carrying one of BMC_ERROR_CODES as
+ * its `code`): the code is the contract across the plugin boundary, the class is not.
+ */
+export function isBmcError(err: unknown): err is BmcError {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" && (BMC_ERROR_CODES as readonly string[]).includes(code);
 }
 
 /** All BMC protocols known to this process, from every loaded plugin. */

@@ -42,12 +42,24 @@ export interface LoadedPlugin {
   readonly module: MetalPluginModule;
 }
 
+/** The stable code of every PluginError (recognise it with isPluginError, never instanceof). */
+export const PLUGIN_ERROR_CODE = "plugin";
+
+/** A plugin refused or failed: the message names the plugin. `code` is always PLUGIN_ERROR_CODE. */
 export class PluginError extends Error {
   override readonly name = "PluginError";
+  readonly code = PLUGIN_ERROR_CODE;
   constructor(
     readonly plugin: string,
     message: string,
   ) {
     super(`plugin ${plugin}: ${message}`);
   }
+}
+
+/** True for a PluginError from any copy of `@metal/core` (by its code and plugin name, not its class). */
+export function isPluginError(err: unknown): err is PluginError {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { code?: unknown; plugin?: unknown };
+  return e.code === PLUGIN_ERROR_CODE && typeof e.plugin === "string";
 }

@@ -16,7 +16,8 @@
  * ```
  * Pure: no state, no clock. The replay window (sequence and time) is judged by the caller (transport/replay-window.ts).
  */
-import { createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto";
+import { createHash } from "node:crypto";
+import { HmacSha256 } from "./hmac-sha256.js";
 
 export const AUTH_MAGIC = Buffer.from("mtla", "latin1");
 export const AUTH_VERSION = 1;
@@ -30,12 +31,15 @@ const MAC_AT = AUTH_TRAILER_BYTES - AUTH_MAC_BYTES;
 /** The shortest key accepted (256 bits, the HMAC-SHA256 block strength). */
 export const AUTH_MIN_KEY_BYTES = 32;
 
-/** One cluster key, ready to sign: the secret as a KeyObject (reused for every HMAC) and its 4-byte id. */
+/**
+ * One cluster key, ready to sign: its HMAC-SHA256 with the key's pad blocks precomputed (wire/hmac-sha256.ts;
+ * the raw secret is not kept) and its 4-byte id.
+ */
 export interface AuthKey {
   readonly id: Buffer;
   /** The same 4 id bytes as a big-endian uint32 (what `openDatagram` hands to its key lookup). */
   readonly idNumber: number;
-  readonly key: KeyObject;
+  readonly mac: HmacSha256;
 }
 
 /** Make an `AuthKey` from the raw secret. Throws (code AUTH_KEY_SHORT) for fewer than 32 bytes. */
@@ -44,7 +48,7 @@ export function authKey(secret: Buffer): AuthKey {
     throw Object.assign(new Error(`cluster key too short: ${secret.length} bytes, need at least ${AUTH_MIN_KEY_BYTES}`), { code: "AUTH_KEY_SHORT" });
   }
   const id = createHash("sha256").update("metal cluster key id\0").update(secret).digest().subarray(0, AUTH_KEY_ID_BYTES);
-  return { id: Buffer.from(id), idNumber: id.readUInt32BE(0), key: createSecretKey(Buffer.from(secret)) };
+  return { id: Buffer.from(id), idNumber: id.readUInt32BE(0), mac: new HmacSha256(secret) };
 }
 
 /** The trailer fields other than the MAC, as numbers (no per-datagram buffers or strings). */
@@ -88,10 +92,7 @@ export function sealDatagram(plain: Uint8Array, key: AuthKey, sender: Buffer, se
   sender.copy(out, n + 9);
   writeU64(out, sequence, n + 17);
   writeU64(out, timeMs, n + 25);
-  const mac = createHmac("sha256", key.key)
-    .update(out.subarray(0, n + MAC_AT))
-    .digest();
-  mac.copy(out, n + MAC_AT);
+  key.mac.digestInto(out, n + MAC_AT, out, n + MAC_AT);
   return out;
 }
 
@@ -119,12 +120,7 @@ export function openDatagram(data: Buffer, keyFor: (id: number) => AuthKey | und
   const keyId = data.readUInt32BE(n + 5);
   const key = keyFor(keyId);
   if (!key) return { ok: false, reason: "unknown-key" };
-  const mac = createHmac("sha256", key.key)
-    .update(data.subarray(0, n + MAC_AT))
-    .digest();
-  let diff = 0;
-  for (let i = 0, at = n + MAC_AT; i < AUTH_MAC_BYTES; i++, at++) diff |= (mac[i] as number) ^ (data[at] as number);
-  if (diff !== 0) return { ok: false, reason: "bad-mac" };
+  if (!key.mac.verify(data, n + MAC_AT, n + MAC_AT)) return { ok: false, reason: "bad-mac" };
   return {
     ok: true,
     plain: data.subarray(0, n),

@@ -1,6 +1,7 @@
 export * from "./authenticated.js";
 export * from "./cluster-vault.js";
 export * from "./hbs-pulse.js";
+export * from "./hmac-sha256.js";
 export * from "./mtc-alive.js";
 export * from "./mtc-codes.js";
 export * from "./mtc-flags.js";

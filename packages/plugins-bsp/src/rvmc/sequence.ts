@@ -1,5 +1,5 @@
 import type { BmcDriver } from "@metal/core/plugin-api";
-import { BmcError, type BmcErrorCode, type BmcRegistry, type BootMode, type Clock, type Logger, type PowerState } from "@metal/core/plugin-api";
+import { BmcError, type BmcErrorCode, type BmcRegistry, type BootMode, type Clock, isBmcError, type Logger, type PowerState } from "@metal/core/plugin-api";
 import type { RvmcTarget, RvmcTiming } from "./config.js";
 
 /**
@@ -58,7 +58,7 @@ class StepFailure extends Error {
 }
 
 function describe(err: unknown): { code: BmcErrorCode | "internal"; message: string } {
-  if (err instanceof BmcError) return { code: err.code, message: err.message };
+  if (isBmcError(err)) return { code: err.code, message: err.message };
   return { code: "internal", message: (err as Error)?.message ?? String(err) };
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { BmcError, type Clock, type Logger, type Secret } from "@metal/core/plugin-api";
+import { BmcError, type Clock, isBmcError, type Logger, type Secret } from "@metal/core/plugin-api";
 import { Agent, request, errors as undiciErrors } from "undici";
 
 export type AuthMode = "auto" | "session" | "basic";
@@ -134,7 +134,7 @@ export class RedfishClient {
   }
 
   private classify(err: unknown, method: string, path: string): BmcError {
-    if (err instanceof BmcError) return err;
+    if (isBmcError(err)) return err;
     const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
     const code = e.code ?? e.cause?.code ?? "";
     const where = `${this.o.baseUrl}${path}`;

@@ -1,7 +1,9 @@
 import type { Command } from "commander";
-import { loadConfiguredPlugins } from "../../di/container.js";
+import { createMetalContainer, loadConfiguredPlugins } from "../../di/container.js";
 import { discoverPlugins, findWorkspaceRoot } from "../../di/discovery.js";
 import { checkManifest } from "../../di/loader.js";
+import { silentLogger } from "../../logging/logger.js";
+import type { LoadedPlugin } from "../../plugin-api/plugin.js";
 import { loadCliConfig } from "../config-option.js";
 import { type OutputOptions, printList, withOutputOptions } from "../output.js";
 
@@ -11,7 +13,20 @@ export function pluginsCommand(program: Command): void {
     .option("-c, --config <file>", "config file (plugins.load, plugins.discover)")
     .action(async (opts: OutputOptions & { config?: string }) => {
       const config = await loadCliConfig(opts.config);
-      const { plugins, errors } = await loadConfiguredPlugins(config);
+      const { plugins: imported, errors } = await loadConfiguredPlugins(config);
+      // Each plugin's register() runs (in a throw-away container): one that registers less than it declares is
+      // refused, as every daemon would refuse it, not listed as loaded.
+      const refusedAtRegister: Array<{ plugin: LoadedPlugin; reason: string }> = [];
+      await createMetalContainer({
+        config,
+        plugins: imported,
+        logger: silentLogger(),
+        onRefused: (plugin, err) => {
+          refusedAtRegister.push({ plugin, reason: err.message });
+          errors.push(err);
+        },
+      });
+      const plugins = imported.filter((p) => !refusedAtRegister.some((r) => r.plugin === p));
       const rows = plugins.map((p) => ({
         name: p.name,
         version: p.version,
@@ -44,7 +59,20 @@ export function pluginsCommand(program: Command): void {
             reason,
           };
         });
-      const all = [...rows, ...refused];
+      const all = [
+        ...rows,
+        ...refusedAtRegister.map(({ plugin: p, reason }) => ({
+          name: p.name,
+          version: p.version,
+          api: p.api,
+          provides: p.provides,
+          capabilities: {},
+          source: p.source,
+          status: "refused" as const,
+          reason,
+        })),
+        ...refused.filter((r) => !refusedAtRegister.some((x) => x.plugin.name === r.name)),
+      ];
       printList(opts, all, ["name", "version", "api", "provides", "status", "detail"], {
         view: (r) => ({
           detail:
