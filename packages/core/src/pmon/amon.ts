@@ -34,8 +34,7 @@ function parse(data: Buffer): Parsed {
   if (parts.length !== 3) return { ok: false, reason: "expected '<process> <magic> <seq>'" };
   const [process, magic, seq] = parts as [string, string, string];
   // One spelling per sequence (no leading zeros, nothing past 2^32 - 1): "07" or 2^32 + 7 is not sequence 7.
-  if (!/^[0-9a-fA-F]{1,8}$/.test(magic) || !/^(0|[1-9]\d{0,9})$/.test(seq) || Number(seq) > 0xffffffff)
-    return { ok: false, reason: "bad magic or sequence" };
+  if (!/^[0-9a-fA-F]{1,8}$/.test(magic) || !/^(0|[1-9]\d{0,9})$/.test(seq) || Number(seq) > 0xffffffff) return { ok: false, reason: "bad magic or sequence" };
   return { ok: true, process, magic: Number.parseInt(magic, 16) >>> 0, seq: Number(seq) };
 }
 
