@@ -37,7 +37,8 @@ interface Lab {
 let lab: Lab | undefined;
 
 test.before(async () => {
-  const proc = execa(process.execPath, [main, "lab", "--hosts", "3", "--speed", "10", "--duration", "600"], { reject: false, env: { NO_COLOR: "" } });
+  // --duration is in lab seconds (÷10 on the wall): long enough for a loaded machine; the after hook ends it.
+  const proc = execa(process.execPath, [main, "lab", "--hosts", "3", "--speed", "10", "--duration", "6000"], { reject: false, env: { NO_COLOR: "" } });
   let out = "";
   proc.stdout?.on("data", (d: Buffer) => {
     out += d.toString("utf8");

@@ -42,7 +42,8 @@ class Lines {
 }
 
 test("the lab prints its environment line and state-change lines; host-lock/host-show/alarm-list work with that environment alone", async (t) => {
-  const lab = execa(process.execPath, [main, "lab", "--hosts", "1", "--speed", "10", "--duration", "300"], { reject: false, env: { NO_COLOR: "" } });
+  // --duration is in lab seconds (÷10 on the wall): long enough for a loaded machine; the teardown ends it.
+  const lab = execa(process.execPath, [main, "lab", "--hosts", "1", "--speed", "10", "--duration", "3000"], { reject: false, env: { NO_COLOR: "" } });
   t.teardown(() => {
     lab.kill("SIGKILL");
   });

@@ -73,7 +73,7 @@ test.serial("metal redfish-emulator --port 0 --profile F serves the profile unti
   t.teardown(() => child.kill("SIGKILL"));
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 90_000);
     child.stdout.on("data", (c: Buffer) => {
       out += c.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);

@@ -4,7 +4,7 @@ import { compareViews, type ViewSummary } from "./view-summary.js";
 
 /**
  * The controller pair's election (issue 12) on an etcd lease, as a stage list on the FSM engine (`metal fsm show
- * election`). Every agent holds a lease of `ha.leaseTtlS` and keeps it alive every TTL/3. The leader is whoever
+ * election`). Every agent holds a lease of `ha.leaseTtlS` and keeps it alive every TTL/6 (a pipeline). The leader is whoever
  * created the leader key under its lease (a transaction: create only if the key does not exist); the key's create
  * revision is the epoch. The leader stops acting the moment its own clock says the lease may have expired (no
  * keepalive answered within the TTL), so a paused or cut-off leader is silent before the peer can be elected.
@@ -62,7 +62,6 @@ export const electionHandler: HandlerDef<Leadership> = {
     {
       name: "OBSERVE",
       run: (c) => {
-        c.keepalive();
         if (c.now() >= c.validUntil) {
           c.reason = noQuorum(c);
           return goto("GRANT");
@@ -122,7 +121,6 @@ export const electionHandler: HandlerDef<Leadership> = {
     {
       name: "LEADING",
       run: (c) => {
-        c.keepalive();
         if (c.now() >= c.validUntil) {
           c.lostReason = noQuorum(c);
           return goto("LOST");

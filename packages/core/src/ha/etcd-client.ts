@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from "cockatiel";
-import { Etcd3, isRecoverableError } from "etcd3";
+import { Etcd3, GRPCUnavailableError, isRecoverableError } from "etcd3";
 import type { StoreConfig } from "../config/ha-schema.js";
 
 /**
@@ -25,8 +25,14 @@ export function createEtcdClient(store: StoreConfig): Etcd3 {
     dialTimeout: store.callTimeoutMs,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + store.callTimeoutMs }),
     faultHandling: {
-      // A member that failed once is skipped for a second (then tried again), so a dead member costs one call.
-      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(1) }),
+      // A member that refused a connection (gone) is skipped for a second, then tried again: a dead member costs one
+      // call. Only UNAVAILABLE opens the breaker: a deadline passed while etcd elects a new raft leader is the same on
+      // every member, and skipping them all would only block the keepalives that end the outage (library error class).
+      host: () =>
+        circuitBreaker(
+          handleWhen((e) => e instanceof GRPCUnavailableError),
+          { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(1) },
+        ),
       global: retry(handleWhen(isRecoverableError), { maxAttempts: 2 }),
     },
     ...tls,

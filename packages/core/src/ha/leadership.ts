@@ -25,6 +25,8 @@ export interface LeadershipEvent {
   kind: "elected" | "resigned" | "lost" | "standby";
   reason: string;
   epoch?: number;
+  /** resigned / lost: the clock ms from which this agent no longer acted (its lease's certain validity, or now). */
+  actingUntil?: number;
 }
 
 /** What leadership guards a store write with: the leader key must still carry this create revision and lease. */
@@ -51,6 +53,9 @@ export interface LeadershipOptions {
   /** Called once this agent must stop acting (lease lost or expired, resigned, key gone). */
   onDeposed?: (reason: string) => void;
 }
+
+/** At most this many keepalives wait for an answer at once (a dead member or a raft election holds them). */
+const KEEPALIVE_IN_FLIGHT = 4;
 
 type Outcome<T> = { state: "pending" } | { state: "ok"; value: T } | { state: "fail"; error: string };
 
@@ -101,6 +106,10 @@ export class Leadership implements EngineHost {
   /** Do not campaign before this clock ms (after resigning). */
   holdUntil = 0;
   private readonly launches = new Map<string, { seq: number; o: Outcome<unknown> }>();
+  /** Keepalives sent and not yet answered (launch keys), when the last one was sent, and their numbering. */
+  private readonly kaInFlight = new Map<string, string>();
+  private kaSentAt = Number.NEGATIVE_INFINITY;
+  private kaSeq = 0;
   private seq = 0;
   private timer: TimerHandle | undefined;
   readonly tickMs: number;
@@ -137,6 +146,8 @@ export class Leadership implements EngineHost {
   /** Step the machine once (the interval calls it; tests on a virtual clock call it too). */
   tick(): void {
     if (this.stopped) return;
+    // Keepalives flow whatever the stage while a lease is held (campaigning and resigning included).
+    this.keepalive();
     stepHandler(this, electionHandler);
   }
 
@@ -171,7 +182,7 @@ export class Leadership implements EngineHost {
   }
 
   // --- async work polled by the stages ------------------------------------------------------------
-  launch<T>(key: string, work: () => Promise<T>): void {
+  launch<T>(key: string, work: () => Promise<T>, limitMs = this.o.callTimeoutMs): void {
     const seq = ++this.seq;
     this.launches.set(key, { seq, o: { state: "pending" } });
     const settle = (o: Outcome<unknown>) => {
@@ -185,9 +196,7 @@ export class Leadership implements EngineHost {
       return;
     }
     // Every call is bounded: a stream call (keepalive) has no gRPC deadline, so time it out here too.
-    const limit = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`etcd call timed out after ${this.o.callTimeoutMs} ms`)), this.o.callTimeoutMs).unref(),
-    );
+    const limit = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`etcd call timed out after ${limitMs} ms`)), limitMs).unref());
     Promise.race([p, limit]).then(
       (value) => settle({ state: "ok", value }),
       (err: unknown) => {
@@ -206,30 +215,41 @@ export class Leadership implements EngineHost {
     this.launches.delete(key);
   }
 
-  /** Keepalive every TTL/3; on an answer with TTL > 0 the lease is alive until send time + TTL. */
+  /**
+   * Keepalives as a pipeline: one is sent every TTL/6 even while earlier ones are still unanswered (at most
+   * `KEEPALIVE_IN_FLIGHT`), each bounded by the TTL (a later answer could not extend anything). An answer with TTL > 0
+   * makes the lease certainly alive until that keepalive's send time + TTL; TTL 0 means the lease is gone. So when the
+   * etcd member that holds a keepalive dies, or the raft leader dies and the survivors elect a new one (1-2 s with
+   * etcd's default 1 s election timeout), the keepalives sent meanwhile are answered as soon as etcd has a leader again,
+   * and a leader keeps its lease through the loss of any one member.
+   */
   keepalive(): void {
     const lease = this.lease;
     if (!lease) return;
-    const last = (this.vars.kaAt as number | undefined) ?? 0;
-    const o = this.outcome<{ ttl: number; sentAt: number }>("ka");
-    if (o?.state === "pending") return;
-    if (o?.state === "ok") {
-      this.forget("ka");
-      if (o.value.ttl > 0) this.validUntil = Math.max(this.validUntil, o.value.sentAt + this.ttlMs);
-      else this.validUntil = 0;
-    } else if (o?.state === "fail") {
-      // A failed keepalive (a member just died) is retried at the next tick, on another member.
-      this.forget("ka");
-      this.vars.kaAt = 0;
-      return;
+    for (const [key, forLease] of [...this.kaInFlight]) {
+      const o = this.outcome<{ ttl: number; sentAt: number }>(key);
+      if (o?.state === "pending" && forLease === lease) continue;
+      this.kaInFlight.delete(key);
+      this.forget(key);
+      // An answer about a lease this agent no longer holds (lost, then a new one granted) says nothing about this one.
+      if (o?.state === "ok" && forLease === lease) {
+        if (o.value.ttl > 0) this.validUntil = Math.max(this.validUntil, o.value.sentAt + this.ttlMs);
+        else this.validUntil = 0;
+      }
     }
-    if (this.now() - last < this.ttlMs / 3) return;
-    this.vars.kaAt = this.now();
+    if (this.now() - this.kaSentAt < this.ttlMs / 6 || this.kaInFlight.size >= KEEPALIVE_IN_FLIGHT) return;
     const sentAt = this.now();
-    this.launch("ka", async () => {
-      const res = await keepaliveOnce(this.o.etcd, lease);
-      return { ttl: res, sentAt };
-    });
+    this.kaSentAt = sentAt;
+    const key = `ka:${++this.kaSeq}`;
+    this.kaInFlight.set(key, lease);
+    this.launch(
+      key,
+      async () => {
+        const res = await keepaliveOnce(this.o.etcd, lease);
+        return { ttl: res, sentAt };
+      },
+      this.ttlMs,
+    );
   }
 
   /** Read the leader key and the members' published views (standby and leader both). */
@@ -332,7 +352,8 @@ export class Leadership implements EngineHost {
     this.guard = undefined;
     this.reason = reason;
     if (!g) return;
-    this.history.push({ at: this.now(), hostname: this.o.hostname, kind, reason, epoch: g.epoch });
+    const actingUntil = Math.min(this.now(), this.validUntil);
+    this.history.push({ at: this.now(), hostname: this.o.hostname, kind, reason, epoch: g.epoch, actingUntil });
     this.o.log.warn({ epoch: g.epoch, reason }, kind === "resigned" ? "resigned: this mtcAgent is standby" : "leadership lost: this mtcAgent stops acting");
     this.o.onDeposed?.(reason);
   }

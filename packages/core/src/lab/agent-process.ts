@@ -118,5 +118,5 @@ export interface AgentHaView {
   reason: string;
   epoch?: number;
   leader?: { hostname: string; epoch: number; api?: string };
-  history: Array<{ at: number; kind: string; reason: string; epoch?: number; hostname: string }>;
+  history: Array<{ at: number; kind: string; reason: string; epoch?: number; hostname: string; actingUntil?: number }>;
 }

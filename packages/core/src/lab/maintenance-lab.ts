@@ -31,9 +31,9 @@ import { labEnvLine, writeLabApiToken } from "./lab-api-token.js";
 import { labConfigOverlay } from "./lab-config.js";
 import { LabLinePrinter } from "./lab-lines.js";
 import { type LabMachineControl, MACHINE_ACTION_HANDLERS, type StepVerdict } from "./machine-actions.js";
-import type { LabHostArgs, LabHostMessage } from "./maintenance-host.js";
+import type { LabHostArgs, LabHostMessage, LabHostReport } from "./maintenance-host.js";
 import { type LabPmonEvent, PmonLab, type PmonLabOptions } from "./pmon-lab.js";
-import { type LabStep, labHostnames, MACHINE_ACTIONS } from "./scenario.js";
+import { HA_ACTIONS, type LabStep, labHostnames, MACHINE_ACTIONS } from "./scenario.js";
 
 /**
  * `metal lab` with maintenance (issue 4): this process is controller-0's control plane — mtcAgent (FSMs,
@@ -142,6 +142,10 @@ interface Machine {
   bmcAddress: string;
   root: string;
   proc: ChildProcess | undefined;
+  /** The host process has loaded its modules and waits for `start` (the forked-at-boot path, without pmond). */
+  loaded: boolean;
+  /** The simulated boot ended: `start` goes to the host process as soon as it is loaded. */
+  bootEnded: boolean;
   state: "up" | "booting" | "off" | "dead";
   bootTimer: TimerHandle | undefined;
   boots: number;
@@ -159,6 +163,21 @@ interface ControlPlane {
   messaging: AgentMessaging;
   hbsAgent: HbsAgent;
   control: UdpHeartbeatControl;
+}
+
+/** Resolve once every machine is up; throw after `ms` of real time naming those that are not. */
+async function waitForMachinesUp(machines: readonly Machine[], ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!machines.every((m) => m.state === "up")) {
+    if (Date.now() > until)
+      throw new Error(
+        `lab: ${machines
+          .filter((m) => m.state !== "up")
+          .map((m) => `${m.hostname} (${m.state})`)
+          .join(", ")} did not start within ${ms / 1000} s`,
+      );
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabResult> {
@@ -231,6 +250,8 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       bmcAddress,
       root: join(base, n.hostname),
       proc: undefined,
+      loaded: false,
+      bootEnded: false,
       state: "off",
       bootTimer: undefined,
       boots: 0,
@@ -244,6 +265,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   let stopping = false;
   let cp: ControlPlane | undefined;
   let outage = false;
+  let cpStopped: Promise<void> = Promise.resolve();
 
   const hostConfig = (m: Machine): MetalConfigInput => {
     const { pmonPulse, ...pmon } = pmonLab?.hostConfig(m.ip, m.root) ?? {};
@@ -260,9 +282,46 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     });
   };
 
-  const spawnHost = (m: Machine) => {
-    if (stopping) return;
-    const bootedAt = clock.now();
+  /** The machine is up: its daemons run (the host process said so, or with pmond: its process started). */
+  const machineUp = (m: Machine) => {
+    m.state = "up";
+    m.boots++;
+    m.bootTimesS.push(labS(clock.now()));
+    // controller-0 is back from a power outage: its control plane starts with it (low uptime: dead office recovery).
+    if (m === self && outage) {
+      outage = false;
+      void startControlPlane(0).catch((err: unknown) => log.error({ err: (err as Error).message }, "lab: the control plane did not come back"));
+    }
+  };
+  const watchExit = (m: Machine, proc: ChildProcess) => {
+    proc.once("exit", (code) => {
+      if (m.proc !== proc) return;
+      m.proc = undefined;
+      if (stopping) return;
+      // The host rebooted itself (LabNodeActions): it comes back after a simulated boot.
+      if (code === LAB_REBOOT_EXIT_CODE && m.state === "up") boot(m);
+      else if (m.state === "up" || m.state === "booting") {
+        log.warn({ host: m.hostname, code }, "lab: the host process ended");
+        halt(m, "dead");
+      }
+    });
+  };
+  /** Fork the host process at the start of a boot: it loads while the machine boots and starts when told. */
+  const forkHost = (m: Machine) => {
+    const proc = fork(HOST_ENTRY, ["--lab-host"], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    m.proc = proc;
+    m.loaded = false;
+    proc.on("message", (r: LabHostReport) => {
+      if (m.proc !== proc || stopping) return;
+      if (r?.type === "loaded") {
+        m.loaded = true;
+        sendStart(m);
+      } else if (r?.type === "up" && m.state === "booting") machineUp(m);
+    });
+    watchExit(m, proc);
+  };
+  /** The node's first moments after the boot: a fresh /var/run, the boot time, then its daemons start. */
+  const prepareRoot = (m: Machine, bootedAt: number) => {
     // A boot starts with an empty /var/run (a tmpfs): nothing volatile survives a reset, a power-off or a crash.
     rmSync(join(m.root, "var/run"), { recursive: true, force: true });
     mkdirSync(join(m.root, "lab"), { recursive: true });
@@ -278,36 +337,45 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       writeFileSync(join(m.root, "var/run/.goenabled_subf"), "");
     }
     writeFileSync(join(m.root, LAB_BOOT_FILE), String(bootedAt));
-    const args: LabHostArgs = { config: hostConfig(m), speed: o.speed, bootedAt, linksDown: [...m.linksDown] };
-    const proc = pmonLab
-      ? pmonLab.spawn(m.root, args)
-      : fork(HOST_ENTRY, ["--lab-host", JSON.stringify(args)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
-    m.proc = proc;
-    m.state = "up";
-    m.boots++;
-    m.bootTimesS.push(labS(clock.now()));
-    proc.once("exit", (code) => {
-      if (m.proc !== proc) return;
-      m.proc = undefined;
-      if (stopping || m.state !== "up") return;
-      // The host rebooted itself (LabNodeActions): it comes back after a simulated boot.
-      if (code === LAB_REBOOT_EXIT_CODE) boot(m);
-      else m.state = "dead";
-    });
-    // controller-0 is back from a power outage: its control plane starts with it (low uptime: dead office recovery).
-    if (m === self && outage) {
-      outage = false;
-      void startControlPlane(0).catch((err: unknown) => log.error({ err: (err as Error).message }, "lab: the control plane did not come back"));
-    }
   };
-  const boot = (m: Machine) => {
+  const sendStart = (m: Machine) => {
+    if (!m.bootEnded || !m.loaded || !m.proc || m.state !== "booting") return;
+    const bootedAt = clock.now();
+    prepareRoot(m, bootedAt);
+    const msg: LabHostMessage = { type: "start", args: { config: hostConfig(m), speed: o.speed, bootedAt, linksDown: [...m.linksDown] } };
+    m.proc.send(msg, (err: Error | null) => {
+      if (err) log.warn({ host: m.hostname, err: err.message }, "lab: cannot start the host process");
+    });
+  };
+  /** The simulated boot ended. */
+  const spawnHost = (m: Machine) => {
+    if (stopping) return;
+    m.bootEnded = true;
+    if (!pmonLab) {
+      if (!m.proc) forkHost(m);
+      sendStart(m);
+      return;
+    }
+    // With pmond the machine's process tree starts now (pmon-lab.ts); the machine counts as up at once.
+    const bootedAt = clock.now();
+    prepareRoot(m, bootedAt);
+    const args: LabHostArgs = { config: hostConfig(m), speed: o.speed, bootedAt, linksDown: [...m.linksDown] };
+    const proc = pmonLab.spawn(m.root, args);
+    m.proc = proc;
+    watchExit(m, proc);
+    machineUp(m);
+  };
+  const boot = (m: Machine, ms = bootMs) => {
     clock.clearTimeout(m.bootTimer);
     m.state = "booting";
-    m.bootTimer = clock.setTimeout(() => spawnHost(m), bootMs);
+    m.bootEnded = false;
+    if (!pmonLab && !stopping) forkHost(m);
+    m.bootTimer = clock.setTimeout(() => spawnHost(m), ms);
   };
   const halt = (m: Machine, state: "off" | "dead") => {
     clock.clearTimeout(m.bootTimer);
     m.state = state;
+    m.bootEnded = false;
     const p = m.proc;
     m.proc = undefined;
     if (pmonLab) pmonLab.halt(p);
@@ -376,6 +444,8 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
 
   /** Start controller-0's daemons; `uptimeS` is the controller's uptime the agent sees (DOR below dor_mode_detect). */
   async function startControlPlane(uptimeS: number): Promise<ControlPlane> {
+    // The daemons of the last life must be gone (their sockets closed, the store flushed) before the next binds.
+    await cpStopped;
     const auth = datagramAuthFor(config, log);
     const messaging = new AgentMessaging({ config, transport: new UdpTransport({ auth }), clock, logger: log, alarms });
     await messaging.start();
@@ -414,16 +484,29 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     cp = { agent, api, messaging, hbsAgent, control };
     return cp;
   }
-  async function stopControlPlane(): Promise<void> {
+  /**
+   * Stop controller-0's daemons. What acts stops at once, before this returns: the agent's scheduler, audits and event
+   * subscriptions, and the hbsAgent's pulses and alarms. A power outage takes controller-0 down in an instant; daemons
+   * left running while the rest closes (real seconds, minutes of lab time) saw every host vanish, failed them and
+   * persisted it for the next life (issue 14: a worker rebooted by maintenance in DOR; heartbeat alarms nobody cleared).
+   */
+  function stopControlPlane(): Promise<void> {
     const c = cp;
     cp = undefined;
-    if (!c) return;
+    if (!c) return cpStopped;
     lastHosts = c.agent.hosts();
-    await c.api.stop();
-    await c.agent.stop();
-    await c.control.stop();
-    await c.hbsAgent.stop();
-    await c.messaging.stop();
+    c.agent.suspend();
+    const hbsStopped = c.hbsAgent.stop();
+    cpStopped = cpStopped
+      .then(async () => {
+        await hbsStopped;
+        await c.control.stop();
+        await c.messaging.stop();
+        await c.agent.stop();
+        await c.api.stop();
+      })
+      .catch((err: unknown) => log.error({ err: (err as Error).message }, "lab: control plane stop failed"));
+    return cpStopped;
   }
 
   // controller-0 is the provisioned, running controller this agent lives on; the others are added unlocked.
@@ -437,7 +520,17 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   });
   Object.assign(selfRec, { operational: "enabled", availability: "available", action: "none" });
   await store.save(selfRec);
-  for (const m of machines) spawnHost(m);
+  // Every machine is running when the lab begins (booted before it: no boot time), its daemons started before
+  // controller-0's control plane looks at it; a loaded machine makes this take longer, never the hosts late.
+  for (const m of machines) boot(m, 0);
+  try {
+    await waitForMachinesUp(machines, 120_000);
+  } catch (err) {
+    stopping = true;
+    for (const m of machines) halt(m, "off");
+    if (!o.keep) rmSync(base, { recursive: true, force: true });
+    throw err;
+  }
   let lastHosts: ReturnType<MtcAgent["hosts"]> = [];
   const first = await startControlPlane(o.controllerUptimeS ?? 1_000_000);
   for (const m of machines.slice(1)) {
@@ -479,11 +572,12 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     powerOutage: (outageS) => {
       if (outage || !cp) return { ok: false, reason: "the power is already out" };
       outage = true;
+      // controller-0 dies with its power: its daemons stop acting now, before they could see any host go.
+      void stopControlPlane();
       for (const m of machines) {
         m.bmc.power = "off";
         halt(m, "off");
       }
-      void stopControlPlane().catch((err: unknown) => log.error({ err: (err as Error).message }, "lab: control plane stop failed"));
       // Power returns: every machine powers on (restore policy: always on) and boots; controller-0's daemons
       // start when its machine is up.
       clock.setTimeout(() => {
@@ -500,7 +594,9 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   const apply = (step: LabStep) => {
     pending--;
     let verdict: StepVerdict;
-    if ((MACHINE_ACTIONS as readonly string[]).includes(step.action)) {
+    if ((HA_ACTIONS as readonly string[]).includes(step.action)) {
+      verdict = { ok: false, reason: `${step.action} needs the controller pair on etcd (--controllers 2 --store etcd)` };
+    } else if ((MACHINE_ACTIONS as readonly string[]).includes(step.action)) {
       verdict = MACHINE_ACTION_HANDLERS[step.action as (typeof MACHINE_ACTIONS)[number]](control, step);
     } else if (!cp) {
       verdict = { ok: false, reason: "the control plane is down (power outage)" };
