@@ -148,5 +148,6 @@ test.serial("metal bmc conformance runs the shared suite against a BMC with one 
   t.is(r.exitCode, 0, r.stdout + r.stderr);
   t.regex(r.stdout + r.stderr, /redfish@127\.0\.0\.1:\d+: power on\/off\/cycle\/reset/);
   t.regex(r.stdout + r.stderr, /redfish@127\.0\.0\.1:\d+: events report a power change/);
-  t.regex(r.stdout + r.stderr, /15 tests passed/);
+  t.regex(r.stdout, /^pass {2}redfish@127\.0\.0\.1:\d+: power on\/off\/cycle\/reset$/m);
+  t.regex(r.stdout, /^conformance redfish@127\.0\.0\.1:\d+: pass, 15 passed, 0 failed, \d+ skipped$/m);
 });

@@ -24,7 +24,7 @@ import { foreignAcmePlugin } from "./helpers/foreign-plugin.js";
  */
 const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const metal = (cwd: string, ...args: string[]) =>
-  spawnSync(process.execPath, [main, ...args], { cwd, encoding: "utf8", timeout: 90_000, env: { ...process.env, NO_COLOR: "1" } });
+  spawnSync(process.execPath, [main, ...args], { cwd, encoding: "utf8", timeout: 240_000, env: { ...process.env, NO_COLOR: "1" } });
 
 async function acmeContainer() {
   const { base, dir } = foreignAcmePlugin();
@@ -143,4 +143,57 @@ test("metal plugins marks a plugin that registers nothing as refused, with the r
   t.is(row?.status, "refused");
   t.is(row?.reason, "plugin metal-plugin-idle: declares 'bsp' but registered nothing for it");
   t.regex(r.stderr, /metal: plugin metal-plugin-idle: declares 'bsp' but registered nothing for it/);
+});
+
+test("plugins.load by package name: found in node_modules next to the config file from any cwd, its cli() commands run", (t) => {
+  const { base } = foreignAcmePlugin(true);
+  mkdirSync(join(base, "etc"));
+  writeFileSync(join(base, "etc", "metal.yaml"), `plugins:\n  discover: false\n  load: ["acme-bmc"]\n`);
+  const elsewhere = mkdtempSync(join(tmpdir(), "metal-cwd-"));
+  const hello = metal(elsewhere, "acme-hello", "-c", join(base, "etc", "metal.yaml"));
+  t.is(hello.status, 0, hello.stderr);
+  t.is(hello.stdout, "hello from acme\n");
+  const listed = metal(elsewhere, "plugins", "-f", "json", "-c", join(base, "etc", "metal.yaml"));
+  t.is(listed.status, 0, listed.stderr);
+  t.deepEqual(
+    (JSON.parse(listed.stdout) as Array<{ name: string; status: string }>).find((p) => p.name === "acme-bmc"),
+    { name: "acme-bmc", version: "1.0.0", api: 1, provides: ["bmc:acme"], capabilities: { acme: ["power", "info"] }, source: "config", status: "loaded" },
+  );
+});
+
+test("plugins.load by package name through NODE_PATH and $METAL_CONFIG; a plugin command's own CliError sets the exit code", (t) => {
+  const { base } = foreignAcmePlugin(true);
+  const cfgDir = mkdtempSync(join(tmpdir(), "metal-cfg-"));
+  writeFileSync(join(cfgDir, "metal.yaml"), `plugins:\n  discover: false\n  load: ["acme-bmc"]\n`);
+  const env = { ...process.env, NO_COLOR: "1", NODE_PATH: join(base, "node_modules"), METAL_CONFIG: join(cfgDir, "metal.yaml") };
+  const hello = spawnSync(process.execPath, [main, "acme-hello"], { cwd: tmpdir(), env, encoding: "utf8", timeout: 240_000 });
+  t.is(hello.stdout, "hello from acme\n", hello.stderr);
+  const fail = spawnSync(process.execPath, [main, "acme-fail", "--exit", "3"], { cwd: tmpdir(), env, encoding: "utf8", timeout: 240_000 });
+  t.is(fail.status, 3, fail.stderr);
+  t.is(fail.stderr, "metal: acme says no\n");
+});
+
+test("a relative plugins.load directory is relative to the config file, not the cwd", (t) => {
+  const { base } = foreignAcmePlugin();
+  writeFileSync(join(base, "metal.yaml"), `plugins:\n  discover: false\n  load: ["./acme-bmc"]\n`);
+  writeFileSync(join(base, "pw"), "acme-secret\n", { mode: 0o600 });
+  const elsewhere = mkdtempSync(join(tmpdir(), "metal-cwd-"));
+  const ok = metal(
+    elsewhere,
+    "bmc",
+    "power",
+    "status",
+    "--protocol",
+    "acme",
+    "--bmc",
+    "127.0.0.1",
+    "--user",
+    "admin",
+    "--password-file",
+    join(base, "pw"),
+    "-c",
+    join(base, "metal.yaml"),
+  );
+  t.is(ok.status, 0, ok.stderr);
+  t.is(ok.stdout, "off\n");
 });

@@ -102,7 +102,8 @@ test("a plugin may register only inside register()", async (t) => {
 
 test("an explicitly named plugin that does not exist is reported by name", (t) => {
   const { problems } = discoverPlugins({ discover: false, explicit: ["@nobody/nothing"], cwd: tmpdir() });
-  t.deepEqual(problems, ['plugin @nobody/nothing: not found or its package.json has no "metal.plugin" field']);
+  t.is(problems.length, 1);
+  t.regex(problems[0]!, /^plugin @nobody\/nothing: not found \(looked in node_modules next to the config file/);
 });
 
 test("the workspace's four plugin packages are discovered with API 1", async (t) => {

@@ -25,10 +25,31 @@ export async function buildProgram(jsonErrors = false, first?: string): Promise<
   return program;
 }
 
-/** Plugins add their own sub-commands (e.g. `metal bsp ...`); a broken plugin never breaks the core CLI. */
-async function addPluginCommands(program: Command): Promise<void> {
+/** The config file a command line names (`-c F`, `--config F`, `--config=F`), else $METAL_CONFIG. */
+function configFileFromArgv(args: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === "--") break;
+    if ((a === "-c" || a === "--config") && i + 1 < args.length) return args[i + 1];
+    if (a.startsWith("--config=")) return a.slice("--config=".length);
+  }
+  return env.METAL_CONFIG || undefined;
+}
+
+/**
+ * Plugins add their own sub-commands (e.g. `metal bsp ...`), including those a config's `plugins.load` names
+ * (the config from `-c/--config` or $METAL_CONFIG). A broken plugin or config never breaks the core CLI: the
+ * command itself reports a bad config.
+ */
+async function addPluginCommands(program: Command, args: readonly string[]): Promise<void> {
   const { asServiceContainer, loadConfiguredPlugins } = await import("../di/container.js");
-  const { plugins } = await loadConfiguredPlugins(defaultConfig());
+  const file = configFileFromArgv(args);
+  let config = defaultConfig();
+  if (file) {
+    const { loadConfigFile } = await import("../config/load.js");
+    config = await loadConfigFile(file).catch(() => config);
+  }
+  const { plugins } = await loadConfiguredPlugins(config);
   const container = asServiceContainer(rootContainer.createChildContainer());
   for (const p of plugins) {
     try {
@@ -57,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
   });
   // A core command (a daemon such as `metal client`, or `metal wire`) needs no plugin CLI: skip importing
   // every plugin, which is most of the start-up time. Help and plugin commands still load them.
-  if (!program.commands.some((c) => c.name() === first)) await addPluginCommands(program);
+  if (!program.commands.some((c) => c.name() === first)) await addPluginCommands(program, argv.slice(2));
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { configSchema, type MetalConfig, type MetalConfigInput } from "./schema.js";
@@ -53,7 +54,22 @@ export async function loadConfigFile(path: string): Promise<MetalConfig> {
   if (raw !== null && raw !== undefined && (typeof raw !== "object" || Array.isArray(raw))) {
     throw new ConfigError(path, ["the top level must be a mapping"]);
   }
-  return parseConfig(raw, path);
+  return relativeToFile(parseConfig(raw, path), path);
+}
+
+/**
+ * Paths in a config file that name plugin packages are relative to the file, not to where the command runs
+ * (the conformance runner, a daemon started by systemd): `plugins.load` directories and `plugins.paths` become
+ * absolute, and the file's own directory is the first of `plugins.paths`.
+ */
+function relativeToFile(config: MetalConfig, file: string): MetalConfig {
+  const dir = dirname(resolve(file));
+  const isDir = (ref: string) => isAbsolute(ref) || ref.startsWith(".");
+  const paths = [dir, ...config.plugins.paths.map((p) => resolve(dir, p))];
+  return {
+    ...config,
+    plugins: { ...config.plugins, load: config.plugins.load.map((ref) => (isDir(ref) ? resolve(dir, ref) : ref)), paths: [...new Set(paths)] },
+  };
 }
 
 export function defaultConfig(overrides: MetalConfigInput = {}): MetalConfig {

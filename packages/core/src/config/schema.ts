@@ -364,13 +364,22 @@ export const configSchema = z
       .object({
         /** Look for plugins in the workspace and node_modules. */
         discover: z.boolean().default(true),
-        /** Package names or directories to load in addition (or instead, with discover: false). */
+        /**
+         * Package names or directories to load in addition (or instead, with discover: false). A directory
+         * (absolute, or starting with ".") is relative to the config file's directory.
+         */
         load: z.array(z.string().min(1)).default([]),
+        /**
+         * Directories a package name in `load` is looked up from (their node_modules, and their parents', as node
+         * does), before the current directory, NODE_PATH and the workspace. Relative to the config file, whose
+         * own directory is always searched first.
+         */
+        paths: z.array(z.string().min(1)).default([]),
         /** Per-plugin settings, keyed by package name, handed to register(). */
         settings: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
       })
       .strict()
-      .default({ discover: true, load: [], settings: {} }),
+      .default({ discover: true, load: [], paths: [], settings: {} }),
     security: securitySchema.default({ replayWindowSeconds: 60, controllers: [], allowSecretPaths: [] }),
   })
   .strict();

@@ -12,7 +12,7 @@ import type { ServiceContainer, Token } from "../plugin-api/token.js";
 import { PLUGIN_API_VERSION } from "../plugin-api/version.js";
 import { FAKE_BMC_PLUGIN_NAME, FakeBmcFabric, fakeBmcPlugin } from "../testing/fake-bmc.js";
 import { DefaultBmcRegistry } from "./bmc-registry.js";
-import { discoverPlugins, findWorkspaceRoot } from "./discovery.js";
+import { discoverPlugins, discoveryOptionsFor } from "./discovery.js";
 import { loadPlugin, registerPlugin } from "./loader.js";
 import { Tokens } from "./tokens.js";
 
@@ -64,12 +64,7 @@ export function builtinPlugins(fabric: FakeBmcFabric): LoadedPlugin[] {
 
 /** Discover and load the plugins the config asks for. Errors name the plugin; none is half-loaded. */
 export async function loadConfiguredPlugins(config: MetalConfig, fabric = new FakeBmcFabric()): Promise<{ plugins: LoadedPlugin[]; errors: Error[] }> {
-  const root = findWorkspaceRoot();
-  const { candidates, problems } = discoverPlugins({
-    discover: config.plugins.discover,
-    explicit: config.plugins.load,
-    ...(root ? { workspaceRoot: root } : {}),
-  });
+  const { candidates, problems } = discoverPlugins(discoveryOptionsFor(config.plugins));
   const plugins = builtinPlugins(fabric);
   const errors: Error[] = problems.map((p) => new Error(p));
   for (const c of candidates) {

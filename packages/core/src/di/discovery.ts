@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PluginManifest } from "../plugin-api/plugin.js";
 
@@ -82,10 +82,44 @@ function scanNodeModules(nodeModules: string): PluginCandidate[] {
 export interface DiscoveryOptions {
   /** Scan the workspace's packages/ and node_modules folders. */
   discover: boolean;
-  /** Package names (resolved from `cwd`) or directories named in config. */
+  /** Package names or directories (relative to `cwd`) named in config. */
   explicit: readonly string[];
+  /** Directories a package name is resolved from first (node_modules there and in their parents), e.g. the config file's. */
+  paths?: readonly string[];
   cwd?: string;
   workspaceRoot?: string;
+  /** NODE_PATH-style list of extra module directories (default: $NODE_PATH). */
+  nodePath?: string;
+}
+
+/**
+ * Where a package named in config can live, in order: `node_modules/NAME` in each of `paths` and its parents (as
+ * node resolves), then from `cwd` upward, then each NODE_PATH entry (`ENTRY/NAME`), then the workspace's
+ * node_modules. So a plugin installed next to the config file, or anywhere NODE_PATH points, is found outside the
+ * workspace.
+ */
+export function packageDirsFor(name: string, options: DiscoveryOptions): string[] {
+  const dirs: string[] = [];
+  const upward = (from: string) => {
+    let dir = resolve(from);
+    for (let i = 0; i < 40; i++) {
+      dirs.push(join(dir, "node_modules", name));
+      const up = dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  };
+  for (const p of options.paths ?? []) upward(p);
+  upward(options.cwd ?? process.cwd());
+  for (const entry of (options.nodePath ?? process.env.NODE_PATH ?? "").split(delimiter)) if (entry) dirs.push(join(resolve(entry), name));
+  if (options.workspaceRoot) dirs.push(join(options.workspaceRoot, "node_modules", name));
+  return [...new Set(dirs)];
+}
+
+/** The discovery options a config asks for: its plugins block, and the workspace this metal runs from. */
+export function discoveryOptionsFor(plugins: { discover: boolean; load: readonly string[]; paths: readonly string[] }): DiscoveryOptions {
+  const root = findWorkspaceRoot();
+  return { discover: plugins.discover, explicit: plugins.load, paths: plugins.paths, ...(root ? { workspaceRoot: root } : {}) };
 }
 
 /** Find plugin packages; the first place a name is found wins (explicit, then workspace, then node_modules). */
@@ -99,11 +133,15 @@ export function discoverPlugins(options: DiscoveryOptions): { candidates: Plugin
 
   for (const ref of options.explicit) {
     const asDir = isAbsolute(ref) || ref.startsWith(".") ? resolve(cwd, ref) : undefined;
-    const dirs = asDir ? [asDir] : [join(cwd, "node_modules", ref), ...(options.workspaceRoot ? [join(options.workspaceRoot, "node_modules", ref)] : [])];
+    const dirs = asDir ? [asDir] : packageDirsFor(ref, { ...options, cwd });
     const dir = dirs.find((d) => existsSync(join(d, "package.json")));
     const c = dir ? candidateAt(dir, "config") : undefined;
     if (c) add(c);
-    else problems.push(`plugin ${ref}: not found or its package.json has no "metal.plugin" field`);
+    else if (dir) problems.push(`plugin ${ref}: ${join(dir, "package.json")} has no "metal.plugin" field`);
+    else
+      problems.push(
+        `plugin ${ref}: not found (looked in ${asDir ?? "node_modules next to the config file and its parents, the current directory's, NODE_PATH and the workspace's"})`,
+      );
   }
 
   if (options.discover) {

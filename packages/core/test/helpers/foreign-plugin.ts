@@ -26,11 +26,12 @@ export function bundleOwnCore(pkgDir: string): string {
  * power and info on an in-memory machine, the password "acme-secret". Address 192.0.2.1 throws an `unreachable`
  * and a wrong password an `auth` BmcError of its own core copy. Its `cli()` adds `metal acme-hello` (prints "hello from acme") and
  * `metal acme-fail [--exit N]` (throws its own core's CliError with exit code N, default 2).
- * Returns the temp base directory (holding `acme-bmc/`) and the plugin directory.
+ * Returns the temp base directory (holding `acme-bmc/`, or `node_modules/acme-bmc/` with `inNodeModules`) and
+ * the plugin directory.
  */
-export function foreignAcmePlugin(): { base: string; dir: string } {
+export function foreignAcmePlugin(inNodeModules = false): { base: string; dir: string } {
   const base = mkdtempSync(join(tmpdir(), "metal-foreign-"));
-  const dir = join(base, "acme-bmc");
+  const dir = inNodeModules ? join(base, "node_modules", "acme-bmc") : join(base, "acme-bmc");
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, "package.json"),
@@ -63,8 +64,8 @@ export function register(container) {
   container.resolve(PluginTokens.BmcRegistry).register({ protocol: "acme", capabilities: ["power", "info"], create: driver }, "acme-bmc");
 }
 export function cli(program) {
-  program.command("acme-hello").action(() => { process.stdout.write("hello from acme\\n"); });
-  program.command("acme-fail").option("--exit <n>", "exit code", "2").action((o) => { throw new CliError("acme says no", Number(o.exit)); });
+  program.command("acme-hello").option("-c, --config <file>").action(() => { process.stdout.write("hello from acme\\n"); });
+  program.command("acme-fail").option("-c, --config <file>").option("--exit <n>", "exit code", "2").action((o) => { throw new CliError("acme says no", Number(o.exit)); });
 }
 `,
   );

@@ -6,11 +6,17 @@ import { learnProtocol } from "../../bmc/learn.js";
 import { describePowerOutcome, powerWithReadBack } from "../../bmc/power-read-back.js";
 import { SystemClock } from "../../clock/system-clock.js";
 import { requireCapability } from "../../di/bmc-registry.js";
+import { createMetalContainer } from "../../di/container.js";
 import { findWorkspaceRoot } from "../../di/discovery.js";
+import { secretFromFile, secretFromString } from "../../di/secret.js";
+import { Tokens } from "../../di/tokens.js";
+import { silentLogger } from "../../logging/logger.js";
 import type { PowerAction, SensorReading } from "../../plugin-api/bmc.js";
 import { type BmcCliOptions, openBmc, parseBmcAddress, runBounded, withBmcTarget } from "../bmc-target.js";
+import { loadCliConfig } from "../config-option.js";
 import { CliError } from "../errors.js";
 import { outputFormat, printList, printRecord } from "../output.js";
+import { parseTap } from "../tap-summary.js";
 
 const POWER_ACTIONS = ["status", "on", "off", "reset", "cycle"] as const;
 
@@ -119,9 +125,15 @@ export function bmcCommand(program: Command): void {
     if (!root || !existsSync(file) || !existsSync(ava))
       throw new CliError("the conformance runner needs the metal workspace, built (bash scripts/build.sh)", 1);
     parseBmcAddress(opts.bmc);
+    // Relative files are where the operator stands (the runner itself works in the workspace).
+    const passwordFile = resolve(opts.passwordFile);
+    try {
+      secretFromFile(passwordFile);
+    } catch (err) {
+      throw new CliError(`--password-file: ${(err as Error).message}`);
+    }
     let protocol = opts.protocol;
     if (protocol === "dynamic") {
-      const { secretFromString } = await import("../../di/secret.js");
       const a = parseBmcAddress(opts.bmc);
       protocol = (
         await learnProtocol({
@@ -134,24 +146,64 @@ export function bmcCommand(program: Command): void {
         })
       ).protocol;
     }
+    // A protocol no loaded plugin provides is one line here, not a failed test run.
+    const config = await loadCliConfig(opts.config);
+    const registry = (await createMetalContainer({ config, logger: silentLogger() })).resolve(Tokens.BmcRegistry);
+    if (!registry.has(protocol)) {
+      throw new CliError(
+        `no plugin provides BMC protocol '${protocol}' (loaded: ${
+          registry
+            .list()
+            .map((x) => x.protocol)
+            .join(", ") || "none"
+        })`,
+        1,
+      );
+    }
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
       METAL_BMC_PROTOCOL: protocol,
       METAL_BMC: opts.bmc,
       METAL_BMC_USER: opts.user,
-      // The runner works in the workspace: files named relative to where the operator stands are resolved here.
-      METAL_BMC_PASSWORD_FILE: resolve(opts.passwordFile),
+      METAL_BMC_PASSWORD_FILE: passwordFile,
       METAL_BMC_OPTIONS: JSON.stringify(opts.scheme ? { scheme: opts.scheme } : {}),
       ...(opts.insecure ? { METAL_BMC_INSECURE: "1" } : {}),
       ...(opts.ca ? { METAL_BMC_CA: resolve(opts.ca) } : {}),
       ...(opts.config ? { METAL_CONFIG: resolve(opts.config) } : process.env.METAL_CONFIG ? { METAL_CONFIG: resolve(process.env.METAL_CONFIG) } : {}),
       ...(opts.mediaUrl ? { METAL_BMC_MEDIA_URL: opts.mediaUrl } : {}),
     };
+    // ava reports in TAP, read here: one line per check (or one JSON document), never ava's stack traces.
+    let tap = "";
+    let errText = "";
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(ava, [file, "--timeout", "5m"], { cwd: root, env, stdio: "inherit" });
-      child.once("exit", (c) => resolve(c ?? 1));
+      const child = spawn(ava, [file, "--timeout", "5m", "--tap"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        tap += d;
+      });
+      child.stderr.setEncoding("utf8").on("data", (d: string) => {
+        if (errText.length < 64 * 1024) errText += d;
+      });
+      child.once("close", (c) => resolve(c ?? 1));
       child.once("error", () => resolve(1));
     });
-    process.exitCode = code;
+    const tests = parseTap(tap);
+    const count = (s: string) => tests.filter((x) => x.status === s).length;
+    const failed = count("fail");
+    const status = code === 0 && failed === 0 && tests.length > 0 ? "pass" : "fail";
+    const target = `${protocol}@${opts.bmc}`;
+    if (tests.length === 0) {
+      // The runner did not get to run a check (a config or plugin problem): its first error line says why.
+      const why = errText.split("\n").find((l) => /error|not |no plugin|cannot/i.test(l) && !/^\s+at /.test(l)) ?? `the runner exited with ${code}`;
+      throw new CliError(`conformance ${target}: ${why.trim().replace(/^✘\s*/, "")}`, 1);
+    }
+    if (outputFormat(opts) === "json") {
+      process.stdout.write(
+        `${JSON.stringify({ status, protocol, bmc: opts.bmc, passed: count("pass"), failed, skipped: count("skip") + count("todo"), tests }, null, 2)}\n`,
+      );
+    } else {
+      for (const x of tests) process.stdout.write(`${x.status.padEnd(4)}  ${x.title}${x.reason ? `: ${x.reason}` : ""}\n`);
+      process.stdout.write(`conformance ${target}: ${status}, ${count("pass")} passed, ${failed} failed, ${count("skip") + count("todo")} skipped\n`);
+    }
+    process.exitCode = status === "pass" ? 0 : 1;
   });
 }

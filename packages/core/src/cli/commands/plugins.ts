@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { createMetalContainer, loadConfiguredPlugins } from "../../di/container.js";
-import { discoverPlugins, findWorkspaceRoot } from "../../di/discovery.js";
+import { discoverPlugins, discoveryOptionsFor } from "../../di/discovery.js";
 import { checkManifest } from "../../di/loader.js";
 import { silentLogger } from "../../logging/logger.js";
 import type { LoadedPlugin } from "../../plugin-api/plugin.js";
@@ -37,8 +37,7 @@ export function pluginsCommand(program: Command): void {
         status: "loaded" as const,
       }));
       // Refused plugins are listed too, with the reason, so an operator sees why one is missing.
-      const root = findWorkspaceRoot();
-      const { candidates } = discoverPlugins({ discover: config.plugins.discover, explicit: config.plugins.load, ...(root ? { workspaceRoot: root } : {}) });
+      const { candidates } = discoverPlugins(discoveryOptionsFor(config.plugins));
       const refused = candidates
         .filter((c) => !plugins.some((p) => p.name === c.name))
         .map((c) => {
