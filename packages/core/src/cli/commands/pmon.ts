@@ -15,7 +15,7 @@ export function pmonCommand(program: Command): void {
   const pmon = program
     .command("pmon")
     .description("run the process monitor (pmond) of this node: watch the processes of <root>/etc/pmon.d, restart them, raise process alarms")
-    .option("--config <file>", "metal config file")
+    .option("-c, --config <file>", "metal config file")
     .action(async (opts: { config?: string }) => {
       const cfg = await loadCliConfig(opts.config);
       await runPmondDaemon(cfg).catch((err: Error) => {
@@ -26,7 +26,7 @@ export function pmonCommand(program: Command): void {
   pmon
     .command("status")
     .description("every monitored process with its mode, pid, state, restarts, severity and alarm (asks the running pmond)")
-    .option("--config <file>", "metal config file (for the status socket)")
+    .option("-c, --config <file>", "metal config file (for the status socket)")
     .option("--json", "print JSON")
     .action(async (opts: { config?: string; json?: boolean }) => {
       const cfg = await loadCliConfig(opts.config);
@@ -48,7 +48,7 @@ export function pmonCommand(program: Command): void {
     .command("install-conf")
     .description("write the default pmon.d confs of a personality (mtcClient, hbsClient; hbsAgent on controllers; guestServer on workers)")
     .requiredOption("--personality <p>", `one of ${PMON_PERSONALITIES.join(", ")}`)
-    .option("--config <file>", "metal config file (root and pmon.confDir say where)")
+    .option("-c, --config <file>", "metal config file (root and pmon.confDir say where)")
     .option("--dir <dir>", "write here instead of <root>/etc/pmon.d")
     .action(async (opts: { personality: string; config?: string; dir?: string }) => {
       if (!(PMON_PERSONALITIES as readonly string[]).includes(opts.personality))
@@ -61,7 +61,7 @@ export function pmonCommand(program: Command): void {
   program
     .command("hostwd")
     .description("run the host watchdog of this node: take pmond's quorum reports, pet the watchdog device, act on a stall")
-    .option("--config <file>", "metal config file")
+    .option("-c, --config <file>", "metal config file")
     .action(async (opts: { config?: string }) => {
       const cfg = await loadCliConfig(opts.config);
       await runHostwdDaemon(cfg).catch((err: Error) => {
