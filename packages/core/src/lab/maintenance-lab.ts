@@ -35,7 +35,7 @@ import { LabLinePrinter } from "./lab-lines.js";
 import { type LabMachineControl, MACHINE_ACTION_HANDLERS, type StepVerdict } from "./machine-actions.js";
 import type { LabHostArgs, LabHostMessage, LabHostReport } from "./maintenance-host.js";
 import { type LabPmonEvent, PmonLab, type PmonLabOptions } from "./pmon-lab.js";
-import { type LabStep, labHostnames, MACHINE_ACTIONS } from "./scenario.js";
+import { HA_ACTIONS, type LabStep, labHostnames, MACHINE_ACTIONS } from "./scenario.js";
 
 /**
  * `metal lab` with maintenance (issue 4): this process is controller-0's control plane — mtcAgent (FSMs,
@@ -592,7 +592,9 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   const apply = (step: LabStep) => {
     pending--;
     let verdict: StepVerdict;
-    if ((MACHINE_ACTIONS as readonly string[]).includes(step.action)) {
+    if ((HA_ACTIONS as readonly string[]).includes(step.action)) {
+      verdict = { ok: false, reason: `${step.action} needs the controller pair on etcd (--controllers 2 --store etcd)` };
+    } else if ((MACHINE_ACTIONS as readonly string[]).includes(step.action)) {
       verdict = MACHINE_ACTION_HANDLERS[step.action as (typeof MACHINE_ACTIONS)[number]](control, step);
     } else if (!cp) {
       verdict = { ok: false, reason: "the control plane is down (power outage)" };

@@ -6,7 +6,12 @@
  */
 export const MAINTENANCE_ACTIONS = ["lock", "unlock", "force-lock", "reboot", "reset", "power-off", "power-on", "reinstall", "swact"] as const;
 export const MACHINE_ACTIONS = ["kill", "revive", "cut", "heal", "bmc-off", "bmc-on", "set-flag", "clear-flag", "power-outage", "crash-process"] as const;
-export const LAB_ACTIONS = [...MAINTENANCE_ACTIONS, ...MACHINE_ACTIONS] as const;
+/**
+ * The controller pair's actions (`metal lab --controllers 2 --store etcd`, lab/ha-lab.ts): on a controller's agent
+ * process (SIGKILL, SIGSTOP, SIGCONT, start again) or on etcd member N (SIGKILL, start again on its data dir).
+ */
+export const HA_ACTIONS = ["kill-agent", "pause-agent", "resume-agent", "revive-agent", "kill-etcd", "revive-etcd"] as const;
+export const LAB_ACTIONS = [...MAINTENANCE_ACTIONS, ...MACHINE_ACTIONS, ...HA_ACTIONS] as const;
 export type LabAction = (typeof LAB_ACTIONS)[number];
 
 /** The networks `cut`/`heal` name, as operators write them. */

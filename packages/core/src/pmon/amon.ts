@@ -33,8 +33,9 @@ function parse(data: Buffer): Parsed {
   const parts = data.toString("latin1").trim().split(" ");
   if (parts.length !== 3) return { ok: false, reason: "expected '<process> <magic> <seq>'" };
   const [process, magic, seq] = parts as [string, string, string];
-  if (!/^[0-9a-fA-F]{1,8}$/.test(magic) || !/^\d{1,10}$/.test(seq)) return { ok: false, reason: "bad magic or sequence" };
-  return { ok: true, process, magic: Number.parseInt(magic, 16) >>> 0, seq: Number(seq) >>> 0 };
+  // One spelling per sequence (no leading zeros, nothing past 2^32 - 1): "07" or 2^32 + 7 is not sequence 7.
+  if (!/^[0-9a-fA-F]{1,8}$/.test(magic) || !/^(0|[1-9]\d{0,9})$/.test(seq) || Number(seq) > 0xffffffff) return { ok: false, reason: "bad magic or sequence" };
+  return { ok: true, process, magic: Number.parseInt(magic, 16) >>> 0, seq: Number(seq) };
 }
 
 /** Decode a request (responder side): the name and sequence when the magic is right. */

@@ -98,9 +98,14 @@ const section = z
   })
   .passthrough();
 
-function rooted(root: string, p: string | undefined): string | undefined {
+/** A conf path under the node's root; one whose '..' climbs out of the root is refused (PMON_CONF_INVALID). */
+function rooted(file: string, key: string, root: string, p: string | undefined): string | undefined {
   if (p === undefined) return undefined;
-  return root === "/" || !p.startsWith("/") ? p : join(root, p);
+  if (root === "/" || !p.startsWith("/")) return p;
+  const full = join(root, p);
+  const top = join(root, "/");
+  if (full !== join(root) && !full.startsWith(top)) throw new PmonConfError(file, `${key}: '${p}' climbs out of the node's root`);
+  return full;
 }
 
 /**
@@ -149,11 +154,11 @@ export function parseProcessConf(text: string, file: string, root = "/"): Proces
     statusArg: v.status_arg,
   };
   if (v.service) conf.service = v.service;
-  if (v.script) conf.script = rooted(root, v.script) as string;
-  if (v.pidfile) conf.pidfile = rooted(root, v.pidfile) as string;
+  if (v.script) conf.script = rooted(file, "script", root, v.script) as string;
+  if (v.pidfile) conf.pidfile = rooted(file, "pidfile", root, v.pidfile) as string;
   if (v.subfunction) conf.subfunction = v.subfunction;
   if (v.port !== undefined) conf.port = v.port;
-  if (v.status_failure_text) conf.statusFailureText = rooted(root, v.status_failure_text) as string;
+  if (v.status_failure_text) conf.statusFailureText = rooted(file, "status_failure_text", root, v.status_failure_text) as string;
   if (v.command) conf.command = v.command.split(/\s+/);
   return conf;
 }

@@ -5,7 +5,7 @@
  * `"pmond alive pulse"` to hbsClient, and the monitor-ready event. Pure functions; decode never throws.
  */
 import { MTC_CMD_FEATURE_VER__KEYVALUE_IN_BUF, MtcEvent } from "../wire/mtc-codes.js";
-import { decodeMtcMessage, encodeMtcMessage, mtcJsonPayload, mtcMessage, Signature } from "../wire/mtc-message.js";
+import { decodeMtcMessage, encodeMtcMessage, MTC_BUF_SIZE, mtcJsonPayload, mtcMessage, Signature } from "../wire/mtc-message.js";
 
 /** What a process event says (MTC_EVENT_PMON_*). */
 export type PmonEventKind = "clear" | "log" | "minor" | "major" | "critical";
@@ -36,16 +36,49 @@ export interface PmonEvent {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
+/** The longest reason sent, in UTF-16 units (the original ignores the key). */
+const MAX_REASON = 512;
+
+/** `s` cut to at most `n` UTF-16 units, never between the two halves of a surrogate pair. */
+function cut(s: string, n: number): string {
+  if (s.length <= n) return s;
+  const hi = s.charCodeAt(n - 1);
+  return s.slice(0, hi >= 0xd800 && hi <= 0xdbff ? n - 1 : n);
+}
+
+/**
+ * The event's JSON buf, the reason cut until it fits the 960-byte buf with its NUL (a status script's output can be
+ * any text, and JSON escapes control characters six-fold). Throws RangeError only when the names alone do not fit.
+ */
+function eventBuf(e: PmonEvent): string {
+  const base = { hostname: e.hostname, service: "pmond", process: e.process };
+  const fits = (json: string) => Buffer.byteLength(json) <= MTC_BUF_SIZE - 1;
+  const reason = e.reason ? cut(e.reason, MAX_REASON) : "";
+  const whole = JSON.stringify(reason ? { ...base, reason } : base);
+  if (fits(whole)) return whole;
+  // The longest prefix that fits: binary search on the length.
+  let lo = 0;
+  let hi = reason.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(JSON.stringify({ ...base, reason: cut(reason, mid) }))) lo = mid;
+    else hi = mid - 1;
+  }
+  const r = cut(reason, lo);
+  const json = JSON.stringify(r ? { ...base, reason: r } : base);
+  if (!fits(json)) throw new RangeError(`pmon event for ${e.process}: the names do not fit the mtc message buf`);
+  return json;
+}
+
+/** Encode a pmon event (the reason cut to what fits). Throws RangeError only for names no conf or config allows. */
 export function encodePmonEvent(e: PmonEvent): Buffer {
-  const payload: Record<string, string> = { hostname: e.hostname, service: "pmond", process: e.process };
-  if (e.reason) payload.reason = e.reason.slice(0, 512);
   const msg = mtcMessage({
     signature: Signature.event,
     cmd: PMON_EVENT_CODE[e.kind],
     ver: MTC_CMD_FEATURE_VER__KEYVALUE_IN_BUF,
     num: 1,
     parm: [e.functionMask >>> 0, 0, 0, 0, 0],
-    buf: JSON.stringify(payload),
+    buf: eventBuf(e),
   });
   if (e.hostname.length < 32) msg.hostname = e.hostname;
   return encodeMtcMessage(msg);
@@ -64,7 +97,7 @@ export function decodePmonEvent(data: Buffer): { ok: true; value: PmonEvent } | 
   if (typeof p.hostname !== "string" || !NAME.test(p.hostname)) return { ok: false, reason: "pmon event without a valid hostname" };
   if (typeof p.process !== "string" || !NAME.test(p.process)) return { ok: false, reason: "pmon event without a valid process" };
   const e: PmonEvent = { kind, hostname: p.hostname, process: p.process, functionMask: d.msg.num >= 1 ? d.msg.parm[0] : 0 };
-  if (typeof p.reason === "string") e.reason = p.reason.slice(0, 512);
+  if (typeof p.reason === "string" && p.reason) e.reason = cut(p.reason, MAX_REASON);
   return { ok: true, value: e };
 }
 

@@ -374,7 +374,14 @@ export class Pmond {
     this.stats.events++;
     this.log.info({ process: p.name, event: kind, reason }, "pmon event");
     for (const fn of this.listeners) fn(e);
-    this.sendUdpToAgent(encodePmonEvent(e), `event-${kind}`);
+    let data: Buffer;
+    try {
+      data = encodePmonEvent(e);
+    } catch (err) {
+      this.bad.warn("encode", { process: p.name, kind, err: (err as Error).message }, "pmon event not sent: cannot encode it");
+      return;
+    }
+    this.sendUdpToAgent(data, `event-${kind}`);
   }
 
   private sendUdpToAgent(data: Buffer, what: string): void {

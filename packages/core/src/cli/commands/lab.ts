@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { runMaintenanceLab } from "../../lab/maintenance-lab.js";
 import { parsePmonConfOption } from "../../lab/pmon-lab.js";
-import { LAB_ACTIONS, type LabStep, parseLabStep } from "../../lab/scenario.js";
+import { HA_ACTIONS, LAB_ACTIONS, type LabStep, MAINTENANCE_ACTIONS, parseLabStep } from "../../lab/scenario.js";
 import { loadCliConfig } from "../config-option.js";
 import { CliError, intOption, numberOption } from "../errors.js";
 
@@ -63,6 +63,12 @@ export function labCommand(program: Command): void {
       {} as Record<string, Record<string, string>>,
     )
     .option("--log-level <level>", "lab and host log level (JSON lines): error, warn, info, debug", "error")
+    .option(
+      "--store <kind>",
+      "file (default: one controller-0 agent in this process) or etcd: a 3-member etcd cluster and one metal agent process per controller (needs --controllers 2; lab time is real time; hosts are command recorders)",
+      "file",
+    )
+    .option("--lease-ttl <s>", "with --store etcd: the agents' lease TTL (ha.leaseTtlS)", intOption("--lease-ttl", 1, 60), 3)
     .action(
       async (opts: {
         hosts: number;
@@ -84,7 +90,13 @@ export function labCommand(program: Command): void {
         config?: string;
         pmon?: boolean;
         pmonConf: Record<string, Record<string, string>>;
+        store: string;
+        leaseTtl: number;
       }) => {
+        if (opts.store !== "file" && opts.store !== "etcd") throw new CliError(`--store must be file or etcd (got '${opts.store}')`);
+        if (opts.store === "etcd") return runEtcdLab(opts);
+        for (const s of opts.do)
+          if ((HA_ACTIONS as readonly string[]).includes(s.action)) throw new CliError(`--do '${s.text}': ${s.action} needs --controllers 2 --store etcd`);
         if (!["standard", "aio-sx", "aio-dx"].includes(opts.systemType))
           throw new CliError(`--system-type must be standard, aio-sx or aio-dx (got '${opts.systemType}')`);
         if (opts.systemType === "aio-sx" && (opts.controllers > 1 || opts.hosts > 0 || opts.storage > 0))
@@ -140,4 +152,53 @@ export function labCommand(program: Command): void {
         setTimeout(() => process.exit(), 3000).unref();
       },
     );
+}
+
+/** `metal lab --controllers 2 --store etcd`: the controller pair on a 3-member etcd (lab/ha-lab.ts). */
+async function runEtcdLab(opts: {
+  hosts: number;
+  controllers: number;
+  storage: number;
+  duration: number;
+  do: LabStep[];
+  json?: boolean;
+  settle?: boolean;
+  keep?: boolean;
+  logLevel: string;
+  leaseTtl: number;
+}): Promise<void> {
+  if (opts.controllers !== 2) throw new CliError("--store etcd runs the controller pair: use --controllers 2");
+  if (opts.storage > 0) throw new CliError("--store etcd: the etcd lab has no storage hosts (use --hosts)");
+  if (!["error", "warn", "info", "debug"].includes(opts.logLevel))
+    throw new CliError(`--log-level must be error, warn, info or debug (got '${opts.logLevel}')`);
+  const names = new Set(["controller-0", "controller-1", ...Array.from({ length: opts.hosts }, (_, i) => `worker-${i}`)]);
+  for (const s of opts.do) {
+    // "active" / "standby": the controller that acts (or not) when the step runs.
+    const pairRole = !s.action.endsWith("-etcd") && (s.host === "active" || s.host === "standby");
+    const target = s.action === "kill-etcd" || s.action === "revive-etcd" ? /^[0-2]$/.test(s.host) : pairRole || names.has(s.host);
+    if (!target)
+      throw new CliError(`--do '${s.text}': ${s.action.endsWith("-etcd") ? "the etcd member is 0, 1 or 2" : `no host named '${s.host}' in this lab`}`);
+    if (s.action.endsWith("-agent") && !pairRole && !s.host.startsWith("controller-")) throw new CliError(`--do '${s.text}': ${s.action} takes a controller`);
+    if (!(HA_ACTIONS as readonly string[]).includes(s.action) && !(MAINTENANCE_ACTIONS as readonly string[]).includes(s.action))
+      throw new CliError(`--do '${s.text}': ${s.action} acts on a simulated machine, which the etcd lab does not run`);
+  }
+  const { runHaLab } = await import("../../lab/ha-lab.js");
+  const result = await runHaLab({
+    workers: opts.hosts,
+    durationS: opts.duration,
+    steps: opts.do,
+    json: Boolean(opts.json),
+    settle: Boolean(opts.settle),
+    keep: Boolean(opts.keep),
+    leaseTtlS: opts.leaseTtl,
+    logLevel: opts.logLevel as "error",
+    out: process.stdout,
+  });
+  const surprising = result.steps.filter((e) => (e.outcome === "refused") !== e.expectRefused);
+  for (const e of surprising)
+    process.stderr.write(`metal lab: step '${e.step}' ${e.outcome === "refused" ? `was refused: ${e.reason}` : "went through but was meant to be refused"}\n`);
+  if (result.active === null) process.stderr.write("metal lab: no agent is active at the end\n");
+  else if (!result.ok && !surprising.length) process.stderr.write("metal lab: hosts still have an action in progress at the end\n");
+  if (!result.ok) process.exitCode = 1;
+  setTimeout(() => process.exit(), 3000).unref();
 }

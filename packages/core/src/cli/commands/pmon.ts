@@ -8,6 +8,10 @@ import { loadCliConfig } from "../config-option.js";
 import { CliError } from "../errors.js";
 
 /**
+ * The subcommands read their options with the parent's (`optsWithGlobals`): `pmon` itself takes `--config`, so
+ * commander hands `metal pmon status --config F` to the parent, and the subcommand alone would see no config (and
+ * install-conf would write the real /etc/pmon.d).
+ *
  * `metal pmon --config F` (pmond), `metal pmon status [--json]`, `metal pmon install-conf --personality P`,
  * and `metal hostwd --config F` (the host watchdog). Reference mtce-core.md §9.
  */
@@ -28,7 +32,8 @@ export function pmonCommand(program: Command): void {
     .description("every monitored process with its mode, pid, state, restarts, severity and alarm (asks the running pmond)")
     .option("-c, --config <file>", "metal config file (for the status socket)")
     .option("--json", "print JSON")
-    .action(async (opts: { config?: string; json?: boolean }) => {
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ config?: string; json?: boolean }>();
       const cfg = await loadCliConfig(opts.config);
       const status = await queryPmonStatus(pmonPaths(cfg).statusSocket).catch((err: Error) => {
         throw new CliError(err.message, 1);
@@ -50,7 +55,8 @@ export function pmonCommand(program: Command): void {
     .requiredOption("--personality <p>", `one of ${PMON_PERSONALITIES.join(", ")}`)
     .option("-c, --config <file>", "metal config file (root and pmon.confDir say where)")
     .option("--dir <dir>", "write here instead of <root>/etc/pmon.d")
-    .action(async (opts: { personality: string; config?: string; dir?: string }) => {
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ personality: string; config?: string; dir?: string }>();
       if (!(PMON_PERSONALITIES as readonly string[]).includes(opts.personality))
         throw new CliError(`--personality '${opts.personality}': one of ${PMON_PERSONALITIES.join(", ")}`);
       const cfg = await loadCliConfig(opts.config);
