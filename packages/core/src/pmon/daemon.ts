@@ -4,11 +4,9 @@
  * prints one line and exits non-zero.
  */
 import { StopSignal } from "../cli/stop-signal.js";
-import { LabNodeActions } from "../client/lab-node-actions.js";
 import type { NodeActions } from "../client/node-actions.js";
-import { SystemdNodeActions } from "../client/systemd-node-actions.js";
+import { nodeActionsFor } from "../client/node-actions-for.js";
 import { SystemClock } from "../clock/system-clock.js";
-import { nodePaths } from "../config/paths.js";
 import type { MetalConfig } from "../config/schema.js";
 import { createLogger } from "../logging/logger.js";
 import type { Clock, Logger } from "../plugin-api/services.js";
@@ -24,9 +22,9 @@ export async function runPmondDaemon(config: MetalConfig, clock: Clock = new Sys
   await signal.thenExit("pmond", () => pmond.stop(), { log: logger });
 }
 
-/** The node actions hostwd's action goes through: the lab's simulated machine or systemd. */
+/** The node actions hostwd's action goes through: systemd, or the lab's simulated machine inside the lab (nodeActionsFor). */
 export function hostwdActions(config: MetalConfig, clock: Clock, logger: Logger): NodeActions {
-  return config.messaging.nodeActions === "lab" ? new LabNodeActions(nodePaths(config.root), clock, logger) : new SystemdNodeActions(logger);
+  return nodeActionsFor(config, clock, logger);
 }
 
 /** Run hostwd until SIGTERM/SIGINT, then exit the process. */
