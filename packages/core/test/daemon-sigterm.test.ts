@@ -25,7 +25,9 @@ test("metal client exits 0 soon after SIGTERM and logs its stop", async (t) => {
       logging: { level: "info" },
     }),
   );
-  const p = spawn(process.execPath, [METAL_MAIN, "client", "--config", cfg], { stdio: ["ignore", "pipe", "pipe"] });
+  // This test plays the lab that would restart a lab-mode client.
+  const env = { ...process.env, METAL_LAB_SUPERVISOR: "daemon-sigterm.test" };
+  const p = spawn(process.execPath, [METAL_MAIN, "client", "--config", cfg], { stdio: ["ignore", "pipe", "pipe"], env });
   t.teardown(() => {
     p.kill("SIGKILL");
   });

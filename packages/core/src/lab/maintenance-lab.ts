@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Table from "cli-table3";
 import { AgentMessaging } from "../agent/messaging.js";
@@ -11,8 +11,10 @@ import type { ActiveAlarm } from "../alarms/alarm-manager.js";
 import { AgentApi } from "../api/agent-api.js";
 import { ClusterSource } from "../api/cluster-source.js";
 import { LAB_BOOT_FILE, LAB_REBOOT_EXIT_CODE } from "../client/lab-node-actions.js";
+import { provisionedFlagFiles } from "../client/provisioned-flags.js";
 import { ScaledClock, SystemClock } from "../clock/system-clock.js";
 import { defaultConfig, type MetalConfig, type MetalConfigInput } from "../config/index.js";
+import { nodePaths } from "../config/paths.js";
 import { builtinPlugins, createMetalContainer } from "../di/container.js";
 import { Tokens } from "../di/tokens.js";
 import { HbsAgent } from "../heartbeat/hbs-agent.js";
@@ -325,16 +327,12 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     // A boot starts with an empty /var/run (a tmpfs): nothing volatile survives a reset, a power-off or a crash.
     rmSync(join(m.root, "var/run"), { recursive: true, force: true });
     mkdirSync(join(m.root, "lab"), { recursive: true });
-    mkdirSync(join(m.root, "etc/platform"), { recursive: true });
     mkdirSync(join(m.root, "var/run"), { recursive: true });
-    // A provisioned node: initial config done and healthy, so the enable's checks pass.
-    writeFileSync(join(m.root, "etc/platform/.initial_config_complete"), "");
-    writeFileSync(join(m.root, "var/run/.config_pass"), "");
-    // goenabled.service has run at boot: the main goenabled tests may run (no scripts installed → pass).
-    writeFileSync(join(m.root, "var/run/.goenabled"), "");
-    if (subfunctionsOf(m.personality).includes("worker")) {
-      writeFileSync(join(m.root, "var/run/.worker_config_complete"), "");
-      writeFileSync(join(m.root, "var/run/.goenabled_subf"), "");
+    // A provisioned node: initial config done and healthy, goenabled.service has run (the flag files a real
+    // node's config tooling writes at boot, as `metal node init` does), so the enable's checks pass.
+    for (const f of provisionedFlagFiles(nodePaths(m.root), subfunctionsOf(m.personality))) {
+      mkdirSync(dirname(f), { recursive: true });
+      writeFileSync(f, "");
     }
     writeFileSync(join(m.root, LAB_BOOT_FILE), String(bootedAt));
   };

@@ -3,11 +3,9 @@
  * within 2 s (a stop that hangs is cut short). A daemon that cannot start throws; the CLI prints one line and
  * exits non-zero.
  */
-import { LabNodeActions } from "../client/lab-node-actions.js";
 import type { NodeActions } from "../client/node-actions.js";
-import { SystemdNodeActions } from "../client/systemd-node-actions.js";
+import { nodeActionsFor } from "../client/node-actions-for.js";
 import { SystemClock } from "../clock/system-clock.js";
-import { nodePaths } from "../config/paths.js";
 import type { MetalConfig } from "../config/schema.js";
 import { createLogger } from "../logging/logger.js";
 import type { Clock, Logger } from "../plugin-api/services.js";
@@ -44,9 +42,9 @@ export async function runPmondDaemon(config: MetalConfig, clock: Clock = new Sys
   await untilSignal(() => pmond.stop());
 }
 
-/** The node actions hostwd's action goes through: the lab's simulated machine or systemd. */
+/** The node actions hostwd's action goes through: systemd, or the lab's simulated machine inside the lab (nodeActionsFor). */
 export function hostwdActions(config: MetalConfig, clock: Clock, logger: Logger): NodeActions {
-  return config.messaging.nodeActions === "lab" ? new LabNodeActions(nodePaths(config.root), clock, logger) : new SystemdNodeActions(logger);
+  return nodeActionsFor(config, clock, logger);
 }
 
 export async function runHostwdDaemon(config: MetalConfig, clock: Clock = new SystemClock()): Promise<void> {

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { LabNodeActions } from "../../client/lab-node-actions.js";
 import { MtcClient } from "../../client/mtc-client.js";
 import type { NodeActions } from "../../client/node-actions.js";
-import { SystemdNodeActions } from "../../client/systemd-node-actions.js";
+import { nodeActionsFor } from "../../client/node-actions-for.js";
+import { writeProvisionedFlags } from "../../client/provisioned-flags.js";
 import { nodePaths } from "../../config/paths.js";
 import { createMetalContainer } from "../../di/container.js";
 import { Tokens } from "../../di/tokens.js";
@@ -18,7 +18,8 @@ export function clientCommand(program: Command): void {
     .command("client")
     .description("run the maintenance client (mtcClient) of this node: mtcAlive, agent commands, node-locked files, goenabled and host services")
     .option("-c, --config <file>", "metal config file (node, networks, ports, root); default $METAL_CONFIG")
-    .action(async (opts: { config?: string }) => {
+    .option("--provisioned", "this node has no config tooling: write its missing provisioned flag files at start (as `metal node init`)")
+    .action(async (opts: { config?: string; provisioned?: boolean }) => {
       // The handler goes in before anything slow (config, sockets, goenabled children): a SIGTERM during start-up
       // must stop the client, not be swallowed by a library's exit hook. It stays installed (repeats are ignored).
       const stopRequested = new Promise<void>((resolve) => {
@@ -26,11 +27,22 @@ export function clientCommand(program: Command): void {
         process.on("SIGINT", () => resolve());
       });
       const config = await loadRequiredCliConfig(opts.config);
+      if (opts.provisioned) {
+        try {
+          await writeProvisionedFlags(nodePaths(config.root), config.node.subfunctions);
+        } catch (err) {
+          throw new CliError(`client --provisioned: ${(err as Error).message}`, 1);
+        }
+      }
       const container = await createMetalContainer({ config, plugins: [] });
       const clock = container.resolve(Tokens.Clock);
       const logger = container.resolve(Tokens.Logger);
-      const actions: NodeActions =
-        config.messaging.nodeActions === "lab" ? new LabNodeActions(nodePaths(config.root), clock, logger) : new SystemdNodeActions(logger);
+      let actions: NodeActions;
+      try {
+        actions = nodeActionsFor(config, clock, logger);
+      } catch (err) {
+        throw new CliError(`client: ${(err as Error).message}`, 1);
+      }
       container.register(Tokens.NodeActions, { useValue: actions });
       let client: MtcClient;
       try {

@@ -45,7 +45,7 @@ export function labCommand(program: Command): void {
       "controller-0's uptime when its agent starts (below 1200 s: dead office recovery)",
       intOption("--controller-uptime", 0, 1e9),
     )
-    .option("--config <file>", "YAML/JSON agent and client settings (timeouts, heartbeat, ...) under what the lab decides itself")
+    .option("-c, --config <file>", "YAML/JSON agent and client settings (timeouts, heartbeat, ...) under what the lab decides itself")
     .option("--settle", "end early, once every --do step ran and the hosts stay settled (--duration is then the limit)")
     .option("--json", "print the final host states, the active alarms and the state history as JSON instead of a live table")
     .option("--keep", "keep the per-host root directories")
