@@ -46,6 +46,7 @@ export class DefaultAlarmManager implements AlarmManager {
   private tableUnsaved = false;
   private lastRetry = Number.NEGATIVE_INFINITY;
   private retrying = false;
+  private closed = false;
   readonly writes: StateWriteHealth;
   delivered = 0;
   /** Records dropped because a sink's backlog was full. */
@@ -153,12 +154,15 @@ export class DefaultAlarmManager implements AlarmManager {
     return n;
   }
 
+  /** Close the sinks; a change after this still updates the table and alarms.json, but reaches no sink. */
   async close(): Promise<void> {
+    this.closed = true;
     for (const s of this.o.sinks) await s.close?.();
   }
 
   private emit(record: AlarmRecord): void {
     for (const l of this.listeners) l(record);
+    if (this.closed) return;
     for (const sink of this.o.sinks) this.deliverTo(sink, record);
   }
 
