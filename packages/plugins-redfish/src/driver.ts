@@ -9,6 +9,7 @@ import {
   type Clock,
   type Logger,
   type PowerAction,
+  type PowerSetReport,
   type PowerState,
   type SensorReadFailure,
   type SensorReading,
@@ -168,22 +169,30 @@ export class RedfishDriver implements BmcDriver {
     throw new BmcError("busy", "the BMC does not report a PowerState yet (null); try again later", this.target.host);
   }
 
-  /** Poll until the power state reads `want`, bounded by verifyMs; a null reading is polled past. */
-  private async settles(want: PowerState): Promise<boolean> {
-    const deadline = this.clock.now() + this.verifyMs;
+  /** Poll until the power state reads `want` or `until` (clock ms) passes; the last reading (null ones polled past). */
+  private async settles(want: PowerState, until: number): Promise<PowerState | "unknown"> {
+    let last: PowerState | "unknown" = "unknown";
     for (let i = 0; i < 10_000; i++) {
-      if ((await this.readPowerOnce()) === want) return true;
-      if (this.clock.now() >= deadline) return false;
-      await this.clock.sleep(this.pollMs);
+      last = await this.readPowerOnce();
+      if (last === want || this.clock.now() >= until) return last;
+      await this.clock.sleep(Math.max(1, Math.min(this.pollMs, until - this.clock.now())));
     }
-    return false;
+    return last;
   }
 
   /**
    * Graceful first, forced after half the retries; a 409 "already in that state" counts only after a
    * read confirms it (peers.md (b).3); a target state that never shows is an error, not a silent retry.
+   * With the caller's bound (target.timeoutMs) the whole escalation fits in it (issue 14 item 5): the graceful request
+   * gets half of what is left when it goes out, the forced one the rest, and a little is kept so the answer reaches the caller before its own bound;
+   * running out says what is true (the state read back, what was sent when, what was not).
    */
-  private async setPower(action: PowerAction): Promise<void> {
+  private async setPower(action: PowerAction): Promise<PowerSetReport> {
+    const began = this.clock.now();
+    const budget = this.target.timeoutMs;
+    const deadline = budget ? began + budget - Math.min(3_000, budget / 10) : Number.POSITIVE_INFINITY;
+    // Set when the first request goes out: half of what is left of the bound then.
+    let gracefulUntil = Number.POSITIVE_INFINITY;
     const sys = await this.system();
     const current = powerStateOf(sys.PowerState) === "unknown" ? await this.readPower() : powerStateOf(sys.PowerState);
     // Restarting a host that is off means bringing it up (what the reset progression wants).
@@ -191,33 +200,49 @@ export class RedfishDriver implements BmcDriver {
     const allowable = await this.allowableResetTypes(sys);
     const plan = planFor(action, allowable);
     if (action === "cycle" && !plan.forced) {
-      await this.setPower("off");
-      return this.setPower("on");
+      const off = await this.setPower("off");
+      const on = await this.setPower("on");
+      return { sent: [...off.sent, ...on.sent], ...(on.readBack ? { readBack: on.readBack } : {}) };
     }
     if (!plan.graceful && !plan.forced)
       throw new BmcError("unsupported", `the BMC allows none of the reset types for '${action}' (${allowable.join(", ")})`, this.target.host);
-    let lastType = "";
+    const sent: PowerSetReport["sent"] = [];
+    let readBack: PowerState | "unknown" = current ?? "unknown";
     for (let attempt = 0; attempt < this.retries; attempt++) {
-      const type = resetTypeForAttempt(plan, attempt, this.retries)!;
-      lastType = type;
+      if (sent.length > 0 && this.clock.now() >= deadline) break;
+      if (budget && sent.length === 0) gracefulUntil = this.clock.now() + (deadline - this.clock.now()) / 2;
+      const escalate = this.clock.now() >= gracefulUntil;
+      const type = (escalate ? (plan.forced ?? plan.graceful) : resetTypeForAttempt(plan, attempt, this.retries))!;
+      sent.push({ request: type, atMs: this.clock.now() - began });
       const r = await this.postReset(sys, type);
       if (!plan.want) {
-        if (r === "ok") return;
+        if (r === "ok") return { sent };
         continue;
       }
-      if (r === "conflict" && (await this.readPower()) === plan.want) return;
-      if (r === "ok" && (await this.settles(plan.want))) return;
+      if (r === "conflict") {
+        readBack = await this.readPower();
+        if (readBack === plan.want) return { sent, readBack };
+        continue;
+      }
+      // A graceful request that a forced one may follow waits only for its share of the bound.
+      const graceful = type !== plan.forced && plan.forced !== undefined;
+      const until = Math.min(this.clock.now() + this.verifyMs, graceful ? gracefulUntil : deadline, deadline);
+      readBack = await this.settles(plan.want, until);
+      if (readBack === plan.want) return { sent, readBack };
     }
+    const secs = Math.round((this.clock.now() - began) / 100) / 10;
+    const what = sent.map((x) => `${x.request} sent at ${Math.round(x.atMs / 100) / 10} s`).join(", ");
+    const forcedNotSent = plan.forced && plan.forced !== plan.graceful && !sent.some((x) => x.request === plan.forced) ? `; ${plan.forced} not sent` : "";
     throw new BmcError(
       "timeout",
-      `power ${action}: the host did not reach '${plan.want ?? "?"}' after ${this.retries} attempts (last ResetType ${lastType})`,
+      `power ${action}: ${plan.want ? `still ${readBack}` : "not done"} after ${secs} s (${what}${forcedNotSent})`,
       this.target.host,
     );
   }
 
   readonly power = {
     status: (): Promise<PowerState> => this.readPower(),
-    set: (action: PowerAction): Promise<void> => this.setPower(action),
+    set: (action: PowerAction): Promise<PowerSetReport> => this.setPower(action),
   };
 
   /**

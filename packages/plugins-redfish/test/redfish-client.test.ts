@@ -1,6 +1,7 @@
-import { VirtualClock } from "@metal/core/clock/index";
+import { ScaledClock, VirtualClock } from "@metal/core/clock/index";
 import { BmcError } from "@metal/core/plugin-api";
 import test from "ava";
+import { RedfishDriver } from "../src/driver.js";
 import { startEmulator } from "./helpers.js";
 
 test("one session serves many calls; close logs out and leaves no session on the BMC", async (t) => {
@@ -144,6 +145,53 @@ test("graceful-off that the OS ignores is a timeout error, not a silent success"
   r.emulator.machine.reset("On");
   const err = await t.throwsAsync(d.power.set("graceful-off"));
   t.is((err as BmcError).code, "timeout");
+  t.false(r.emulator.machine.resets.includes("ForceOff"));
+});
+
+// Issue 14 item 5: the caller's bound (target.timeoutMs, 30 s as the CLI's default) holds the whole escalation. Time runs
+// x10 (ScaledClock), so the 20 s graceful verify of a real BMC is kept and the checks are on the driver's own timeline.
+const bounded = async (faults: Record<string, unknown>) => {
+  const r = await startEmulator({ faults });
+  const clock = new ScaledClock(10);
+  const d = new RedfishDriver({ ...r.target(undefined, { powerVerifyMs: 20_000, pollMs: 500 }), timeoutMs: 30_000 }, clock);
+  r.emulator.machine.reset("On");
+  return { r, d };
+};
+
+test("an OS that ignores the graceful shutdown: ForceOff within the caller's 30 s, after graceful had its half; off read back", async (t) => {
+  const { r, d } = await bounded({ gracefulIgnored: true });
+  t.teardown(() => r.emulator.close());
+  t.teardown(() => d.close());
+  const report = await d.power.set("off");
+  t.deepEqual(
+    report.sent.map((x) => x.request),
+    ["GracefulShutdown", "ForceOff"],
+  );
+  const [graceful, forced] = report.sent.map((x) => x.atMs) as [number, number];
+  t.true(forced - graceful >= (27_000 - graceful) / 2, `graceful had half of what was left of the bound: ${graceful} → ${forced} ms`);
+  t.is(report.readBack, "off");
+  t.deepEqual(r.emulator.machine.resets, ["On", "GracefulShutdown", "ForceOff"]);
+});
+
+test("a host still On when the bound runs out: a timeout that says what was read back and what was sent when", async (t) => {
+  const { r, d } = await bounded({ gracefulIgnored: true, powerStateAs: "On" });
+  t.teardown(() => r.emulator.close());
+  t.teardown(() => d.close());
+  const err = await t.throwsAsync(d.power.set("off"));
+  t.is((err as BmcError).code, "timeout");
+  t.regex((err as Error).message, /^power off: still on after [\d.]+ s \(GracefulShutdown sent at [\d.]+ s, ForceOff sent at [\d.]+ s\)$/);
+  const after = Number(/after ([\d.]+) s/.exec((err as Error).message)?.[1]);
+  t.true(after <= 30, `within the caller's 30 s (${after} s)`);
+  t.true(r.emulator.machine.resets.includes("ForceOff"), "ForceOff really went out");
+});
+
+test("graceful-off has no forced variant: running out says so", async (t) => {
+  const { r, d } = await bounded({ gracefulIgnored: true });
+  t.teardown(() => r.emulator.close());
+  t.teardown(() => d.close());
+  const err = await t.throwsAsync(d.power.set("graceful-off"));
+  t.is((err as BmcError).code, "timeout");
+  t.regex((err as Error).message, /^power graceful-off: still on after [\d.]+ s \(GracefulShutdown sent at [\d.]+ s(, GracefulShutdown sent at [\d.]+ s)*\)$/);
   t.false(r.emulator.machine.resets.includes("ForceOff"));
 });
 

@@ -26,6 +26,7 @@ import { FileInventoryStore } from "../inventory/file-store.js";
 import { DegradeMask, type NewHost, newHostRecord } from "../inventory/host.js";
 import { validateNewHost } from "../inventory/record-schema.js";
 import type { HostRecord, InventoryStore, StoreErrorCode } from "../inventory/store.js";
+import type { StateWriteHealth } from "../logging/state-writes.js";
 import type { BmcRegistry } from "../plugin-api/bmc.js";
 import type { Secret } from "../plugin-api/secret.js";
 import type { Clock, Logger, TimerHandle } from "../plugin-api/services.js";
@@ -110,6 +111,8 @@ export class MtcAgent {
   private flushing = false;
   /** Hosts whose add is being committed (names, addresses and MACs are taken). */
   private readonly adding = new Map<string, HostRecord>();
+  /** Whether the agent's state files are being written; shared with the alarm manager (one tracker for hosts, alarms, history). */
+  readonly writes: StateWriteHealth;
   /** The store fault of the current episode (logged once; cleared by the next good write). */
   private storeFault: string | undefined;
   /** bmc_handler's access monitoring (200.010) and hwmon's sensor monitoring, one of each per provisioned BMC. */
@@ -123,6 +126,7 @@ export class MtcAgent {
     const stateDir = cfg.maintenance.stateDir ?? nodePaths(cfg.root).agentState;
     this.store = o.store ?? new FileInventoryStore({ stateDir, log: o.log });
     this.alarms = o.alarms ?? createAlarmManager(cfg, o.clock, o.log, o.extraSinks);
+    this.writes = this.alarms.writes;
     this.scheduler = new Scheduler(o.clock, cfg.maintenance.tickMs);
     const self = cfg.node.hostname;
     this.sm =
@@ -196,7 +200,9 @@ export class MtcAgent {
 
   async stop(): Promise<void> {
     this.suspend();
-    await this.flushNow();
+    // What cannot be written now (a full disk) is logged and left: every acknowledged change is already durable,
+    // and the add handler recovers the rest at the next start.
+    await this.flushNow().catch((err: unknown) => this.writes.failed("hosts", err));
     await this.pool?.closeAll();
     await this.alarms.close();
   }
@@ -258,6 +264,7 @@ export class MtcAgent {
     this.adding.set(rec.hostname, rec);
     try {
       await this.store.save(rec);
+      this.writes.ok("hosts");
     } catch (err) {
       return this.storeFailure(err);
     } finally {
@@ -328,6 +335,7 @@ export class MtcAgent {
     try {
       c.rec = r.next;
       await this.store.save(this.recordOf(c));
+      this.writes.ok("hosts");
     } catch (err) {
       // Put back the modified fields only; what events changed meanwhile stays.
       const back = { ...c.rec } as Record<string, unknown>;
@@ -390,6 +398,7 @@ export class MtcAgent {
     c.held++;
     try {
       await this.store.save(this.recordOf(c));
+      this.writes.ok("hosts");
     } catch (err) {
       c.rec.action = before.action;
       c.queue.splice(0, c.queue.length, ...before.queue);
@@ -412,7 +421,9 @@ export class MtcAgent {
   private storeFailure(err: unknown): MutationFailure {
     const code = (err as { code?: string })?.code;
     const known = code === "STORE_NO_SPACE" || code === "STORE_IO" || code === "STORE_FENCED" || code === "STORE_INVALID" || code === "STORE_CLOSED";
-    this.o.log.warn({ err: (err as Error)?.message, code }, "inventory write failed; request refused");
+    // A medium fault is logged once per episode (StateWriteHealth); a refused write of another kind per request.
+    if (!known || code === "STORE_NO_SPACE" || code === "STORE_IO") this.writes.failed("hosts", err);
+    else this.o.log.warn({ err: (err as Error)?.message, code }, "inventory write failed; request refused");
     return { ok: false, reason: `not recorded: ${(err as Error)?.message ?? String(err)}`, code: known ? code : "STORE_IO" };
   }
 
@@ -564,22 +575,22 @@ export class MtcAgent {
   }
 
   private flush(): void {
+    // Alarm state and history a full disk kept from being written are retried on the same passes.
+    this.alarms.retryWrites();
     if (this.flushing || (this.dirty.size === 0 && this.removed.size === 0)) return;
     this.flushing = true;
     this.flushNow()
       .then(() => {
-        if (this.storeFault) this.o.log.info({ was: this.storeFault }, "inventory writes work again; pending state written");
+        if (this.storeFault) this.o.log.info({ was: this.storeFault }, "store writes accepted again");
         this.storeFault = undefined;
+        this.writes.ok("hosts");
       })
       .catch((err: unknown) => {
         // Once per episode: the writes are retried every pass until the medium takes them again. A deposed HA
         // leader's write is refused with STORE_FENCED: the new leader owns the records now.
         const code = (err as { code?: string }).code ?? "STORE_IO";
-        if (this.storeFault !== code)
-          this.o.log.error(
-            { err: (err as Error).message, code },
-            code === "STORE_FENCED" ? "store write refused: not the leader" : "inventory write failed; retrying until it works",
-          );
+        if (code !== "STORE_FENCED") this.writes.failed("hosts", err);
+        else if (this.storeFault !== code) this.o.log.error({ err: (err as Error).message, code }, "store write refused: not the leader");
         this.storeFault = code;
       })
       .finally(() => {

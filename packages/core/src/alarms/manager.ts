@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { StateWriteHealth } from "../logging/state-writes.js";
 import type { Clock, Logger } from "../plugin-api/services.js";
 import type { ActiveAlarm, AlarmEvent, AlarmManager } from "./alarm-manager.js";
 import { alarmDefinition } from "./catalog.js";
@@ -13,21 +14,46 @@ export interface AlarmManagerOptions {
   sinks: AlarmSink[];
   /** Active alarms are kept here (write-temp, fsync, rename) and reloaded after a restart. */
   stateFile?: string;
+  /** Where failing state writes are told (one line per episode); default a tracker of this manager's own. */
+  writes?: StateWriteHealth;
 }
+
+/** Records kept per sink while it fails; past this the oldest is dropped (and counted). */
+const MAX_BACKLOG = 10_000;
+/** `retryWrites` tries at most this often (ms of the manager's clock): it is called on every scheduler pass. */
+const RETRY_EVERY_MS = 1_000;
 
 /**
  * The in-memory alarm table of reference §7: a set is delivered only when the alarm is new or its severity
  * changed, a clear only when it was active (the de-duplication of the per-host `alarms[]` array).
  * Sink failures are retried by the audit, so a trap receiver that was down gets the alarm later.
+ *
+ * Faults are errors, not exits (issue 11): a failing write of the table (alarms.json) or of a sink that keeps
+ * state (the history file: `stateTarget`) never throws out of raise/clear. The table stays right in memory,
+ * the failure is told to `writes` (one log line per episode), and `retryWrites` (every scheduler pass, at most
+ * once a second) writes the table and the sink's backlog, in order, once the medium takes them again.
  */
 export class DefaultAlarmManager implements AlarmManager {
   private readonly table = new Map<string, ActiveAlarm>();
-  /** Records a sink failed to take, retried on the next audit. */
-  private readonly undelivered: Array<{ sink: AlarmSink; record: AlarmRecord }> = [];
+  /** Per sink, in order, the records not yet delivered (being delivered, failed, or queued behind either). */
+  private readonly backlog = new Map<AlarmSink, AlarmRecord[]>();
+  /** Sinks whose queue is being delivered now. */
+  private readonly draining = new Set<AlarmSink>();
+  /** Sinks without a stateTarget that are failing now (their episode is logged once). */
+  private readonly failingSinks = new Set<AlarmSink>();
   private readonly listeners = new Set<(r: AlarmRecord) => void>();
+  /** The table changed since it was last written (a write failed). */
+  private tableUnsaved = false;
+  private lastRetry = Number.NEGATIVE_INFINITY;
+  private retrying = false;
+  private closed = false;
+  readonly writes: StateWriteHealth;
   delivered = 0;
+  /** Records dropped because a sink's backlog was full. */
+  dropped = 0;
 
   constructor(private readonly o: AlarmManagerOptions) {
+    this.writes = o.writes ?? new StateWriteHealth(o.log);
     if (o.stateFile) this.reload(o.stateFile);
   }
 
@@ -114,48 +140,171 @@ export class DefaultAlarmManager implements AlarmManager {
         }
       }
     }
-    const retry = this.undelivered.splice(0);
-    let redelivered = 0;
-    for (const { sink, record } of retry) {
-      if (await this.deliverTo(sink, record)) redelivered++;
-    }
+    if (this.tableUnsaved) this.persist();
+    const redelivered = await this.drainBacklogs();
     return { cleared, redelivered };
   }
 
+  /**
+   * Write what a failing medium or sink kept back: the table (when a write of it failed) and every sink's
+   * backlog, oldest first, stopping at a sink's first failure. Cheap when nothing is pending; at most once per
+   * second otherwise. Never throws.
+   */
+  retryWrites(): void {
+    if (!this.tableUnsaved && this.backlog.size === this.draining.size) return;
+    const now = this.o.clock.now();
+    if (this.retrying || now - this.lastRetry < RETRY_EVERY_MS) return;
+    this.lastRetry = now;
+    if (this.tableUnsaved) this.persist();
+    this.retrying = true;
+    void this.drainBacklogs().finally(() => {
+      this.retrying = false;
+    });
+  }
+
+  /** Whether the table or a sink has something not yet written. */
+  get pendingWrites(): number {
+    let n = this.tableUnsaved ? 1 : 0;
+    for (const q of this.backlog.values()) n += q.length;
+    return n;
+  }
+
+  /** Close the sinks; a change after this still updates the table and alarms.json, but reaches no sink. */
   async close(): Promise<void> {
+    this.closed = true;
     for (const s of this.o.sinks) await s.close?.();
   }
 
   private emit(record: AlarmRecord): void {
     for (const l of this.listeners) l(record);
-    for (const sink of this.o.sinks) void this.deliverTo(sink, record);
+    if (this.closed) return;
+    for (const sink of this.o.sinks) this.deliverTo(sink, record);
   }
 
-  private async deliverTo(sink: AlarmSink, record: AlarmRecord): Promise<boolean> {
-    try {
-      await sink.deliver(record);
-      this.delivered++;
-      return true;
-    } catch (err) {
-      if (this.undelivered.length < 10_000) this.undelivered.push({ sink, record });
-      this.o.log.warn({ sink: sink.name, alarm: record.id, err: (err as Error).message }, "alarm sink failed; will retry at audit");
-      return false;
+  private async drainBacklogs(): Promise<number> {
+    let redelivered = 0;
+    for (const sink of [...this.backlog.keys()]) redelivered += await this.drain(sink);
+    return redelivered;
+  }
+
+  /**
+   * Deliver a sink's queue in order until it is empty (then the queue is gone) or a delivery fails (then it
+   * stays, and records emitted meanwhile wait behind it). A synchronous sink (log, history file) is delivered
+   * to synchronously; an async one (SNMP) one record at a time. One drain per sink at a time. Resolves to the
+   * count delivered; never rejects.
+   */
+  private drain(sink: AlarmSink): Promise<number> {
+    const queue = this.backlog.get(sink);
+    if (!queue || this.draining.has(sink)) return Promise.resolve(0);
+    this.draining.add(sink);
+    let n = 0;
+    const finish = (): number => {
+      if (queue.length === 0 && this.backlog.get(sink) === queue) this.backlog.delete(sink);
+      this.draining.delete(sink);
+      return n;
+    };
+    const delivered = (): void => {
+      queue.shift();
+      n++;
+      this.deliveredTo(sink);
+    };
+    const step = (): Promise<number> | number => {
+      while (queue.length) {
+        const record = queue[0] as AlarmRecord;
+        let r: Promise<void> | void;
+        try {
+          r = sink.deliver(record);
+        } catch (err) {
+          this.failedAt(sink, record, err);
+          return finish();
+        }
+        if (r instanceof Promise) {
+          return r.then(
+            () => {
+              delivered();
+              return step();
+            },
+            (err: unknown) => {
+              this.failedAt(sink, record, err);
+              return finish();
+            },
+          );
+        }
+        delivered();
+      }
+      return finish();
+    };
+    return Promise.resolve(step());
+  }
+
+  /** Queue the record behind what the sink still owes, and deliver the queue unless a delivery is under way. */
+  private deliverTo(sink: AlarmSink, record: AlarmRecord): void {
+    const queue = this.backlog.get(sink);
+    if (queue) {
+      this.enqueue(sink, queue, record);
+      return;
+    }
+    this.backlog.set(sink, [record]);
+    void this.drain(sink);
+  }
+
+  private enqueue(sink: AlarmSink, queue: AlarmRecord[], record: AlarmRecord): void {
+    if (queue.length >= MAX_BACKLOG) {
+      // The oldest that is not being delivered right now.
+      queue.splice(this.draining.has(sink) ? 1 : 0, 1);
+      this.dropped++;
+    }
+    queue.push(record);
+  }
+
+  private deliveredTo(sink: AlarmSink): void {
+    this.delivered++;
+    if (sink.stateTarget) this.writes.ok(sink.stateTarget);
+    else if (this.failingSinks.delete(sink)) this.o.log.info({ sink: sink.name }, "alarm sink works again");
+  }
+
+  /** A failed delivery is told once per episode: a state sink's to `writes`, another sink's as one warn line. */
+  private failedAt(sink: AlarmSink, record: AlarmRecord, err: unknown): void {
+    if (sink.stateTarget) this.writes.failed(sink.stateTarget, err, sink.statePath);
+    else if (!this.failingSinks.has(sink)) {
+      this.failingSinks.add(sink);
+      this.o.log.warn({ sink: sink.name, alarm: record.id, err: (err as Error)?.message }, "alarm sink failed; will retry");
     }
   }
 
+  /** Write the table (temp, fsync, rename). A failure is kept as `tableUnsaved` and told to `writes`; never throws. */
   private persist(): void {
     const file = this.o.stateFile;
     if (!file) return;
-    mkdirSync(dirname(file), { recursive: true });
     const temp = `${file}.${process.pid}.tmp`;
-    const fd = openSync(temp, "w", 0o600);
+    let fd: number | undefined;
     try {
-      writeSync(fd, JSON.stringify([...this.table.values()]));
+      mkdirSync(dirname(file), { recursive: true });
+      fd = openSync(temp, "w", 0o600);
+      const text = Buffer.from(JSON.stringify([...this.table.values()]));
+      for (let at = 0; at < text.length; ) at += writeSync(fd, text, at);
       fsyncSync(fd);
-    } finally {
       closeSync(fd);
+      fd = undefined;
+      renameSync(temp, file);
+      this.tableUnsaved = false;
+      this.writes.ok("alarms");
+    } catch (err) {
+      if (fd !== undefined) {
+        try {
+          closeSync(fd);
+        } catch {
+          // already failing; the temp is removed below
+        }
+      }
+      try {
+        unlinkSync(temp);
+      } catch {
+        // never created
+      }
+      this.tableUnsaved = true;
+      this.writes.failed("alarms", err, file);
     }
-    renameSync(temp, file);
   }
 
   private reload(file: string): void {

@@ -51,6 +51,16 @@ export class AgentMetrics {
         }
       },
     });
+    new Gauge({
+      name: "metal_state_write_failing",
+      help: "1 while writes of the agent's state fail (target: hosts, alarms, history; code: STORE_NO_SPACE for a full disk, STORE_IO); absent when they work",
+      labelNames: ["target", "code"],
+      registers,
+      collect() {
+        this.reset();
+        for (const f of agent.writes.faults()) this.set({ target: f.target, code: f.code }, 1);
+      },
+    });
     const hb = new Counter({
       name: "metal_heartbeat_events_total",
       help: "hbsAgent heartbeat events by network and kind (minorSet/degradeSet are misses past the thresholds, loss is a heartbeat loss)",

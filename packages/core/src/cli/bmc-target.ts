@@ -131,7 +131,11 @@ export async function runBounded<T>(session: BmcSession, what: string, fn: () =>
   } catch (err) {
     // Whatever is still running (a killed child's pipes, a socket) must not keep the CLI alive.
     setTimeout(() => process.exit(typeof process.exitCode === "number" ? process.exitCode : 1), 500).unref();
-    if (isBmcError(err)) throw new CliError(`${what}: ${err.code}: ${err.message}`, 1);
+    if (isBmcError(err)) {
+      // A plugin's message that already names the operation ("power off: still on after ...") is not prefixed twice.
+      const message = err.message.startsWith(`${what}: `) ? err.message.slice(what.length + 2) : err.message;
+      throw new CliError(`${what}: ${err.code}: ${message}`, 1);
+    }
     throw new CliError(`${what}: ${(err as Error).message}`, 1);
   } finally {
     clearTimeout(timer);

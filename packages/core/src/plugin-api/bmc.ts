@@ -68,9 +68,25 @@ export interface ConsoleStream {
   close(): Promise<void>;
 }
 
+/**
+ * What a power action did, for a plugin that can tell (optional: a plugin may resolve with nothing): every request it
+ * sent, in its protocol's words (Redfish ResetType, IPMI chassis verb), with the milliseconds since the action began,
+ * and the power state it read back last. Callers print it so an operator sees what happened, not only "done".
+ */
+export interface PowerSetReport {
+  sent: Array<{ request: string; atMs: number }>;
+  readBack?: PowerState;
+}
+
 export interface PowerControl {
   status(): Promise<PowerState>;
-  set(action: PowerAction): Promise<void>;
+  /**
+   * Do `action`. A target with `timeoutMs` bounds the whole action, escalation included (a graceful request gets a share
+   * of it, the forced variant the rest); a state that does not show in time is a BmcError 'timeout' whose message says
+   * what was sent and what was read back.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: plugins written against API 1 resolve with nothing
+  set(action: PowerAction): Promise<void | PowerSetReport>;
 }
 export interface BootDeviceControl {
   set(device: BootDevice, options?: { persistent?: boolean; mode?: BootMode }): Promise<void>;

@@ -3,6 +3,8 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { learnProtocol } from "../../bmc/learn.js";
+import { describePowerOutcome, powerWithReadBack } from "../../bmc/power-read-back.js";
+import { SystemClock } from "../../clock/system-clock.js";
 import { requireCapability } from "../../di/bmc-registry.js";
 import { createMetalContainer } from "../../di/container.js";
 import { findWorkspaceRoot } from "../../di/discovery.js";
@@ -57,14 +59,21 @@ export function bmcCommand(program: Command): void {
         print(opts, { host: s.target.host, bmc: opts.bmc, protocol: s.protocol, power: state }, state, ["host", "bmc", "protocol", "power"]);
         return;
       }
-      await runBounded(s, `power ${action}`, () => power.set(action as PowerAction));
-      print(opts, { host: s.target.host, bmc: opts.bmc, protocol: s.protocol, action, ok: true }, `power ${action}: done`, [
-        "host",
-        "bmc",
-        "protocol",
-        "action",
-        "ok",
-      ]);
+      // Done means read back in the wanted state, within --timeout (escalation included): what was sent and read is printed.
+      const r = await runBounded(s, `power ${action}`, () =>
+        powerWithReadBack(power, action as PowerAction, { budgetMs: s.timeoutMs, clock: new SystemClock(), host: s.target.host }),
+      );
+      const row = {
+        host: s.target.host,
+        bmc: opts.bmc,
+        protocol: s.protocol,
+        action,
+        ok: true,
+        ...(r.readBack ? { readBack: r.readBack } : {}),
+        sent: r.sent,
+        elapsedMs: r.elapsedMs,
+      };
+      print(opts, row, describePowerOutcome(r), ["host", "bmc", "protocol", "action", "ok", "readBack"]);
     },
   );
 

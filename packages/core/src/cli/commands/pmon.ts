@@ -8,6 +8,10 @@ import { loadCliConfig } from "../config-option.js";
 import { CliError } from "../errors.js";
 
 /**
+ * The subcommands read their options with the parent's (`optsWithGlobals`): `pmon` itself takes `--config`, so
+ * commander hands `metal pmon status --config F` to the parent, and the subcommand alone would see no config (and
+ * install-conf would write the real /etc/pmon.d).
+ *
  * `metal pmon --config F` (pmond), `metal pmon status [--json]`, `metal pmon install-conf --personality P`,
  * and `metal hostwd --config F` (the host watchdog). Reference mtce-core.md §9.
  */
@@ -15,7 +19,7 @@ export function pmonCommand(program: Command): void {
   const pmon = program
     .command("pmon")
     .description("run the process monitor (pmond) of this node: watch the processes of <root>/etc/pmon.d, restart them, raise process alarms")
-    .option("--config <file>", "metal config file")
+    .option("-c, --config <file>", "metal config file")
     .action(async (opts: { config?: string }) => {
       const cfg = await loadCliConfig(opts.config);
       await runPmondDaemon(cfg).catch((err: Error) => {
@@ -26,9 +30,10 @@ export function pmonCommand(program: Command): void {
   pmon
     .command("status")
     .description("every monitored process with its mode, pid, state, restarts, severity and alarm (asks the running pmond)")
-    .option("--config <file>", "metal config file (for the status socket)")
+    .option("-c, --config <file>", "metal config file (for the status socket)")
     .option("--json", "print JSON")
-    .action(async (opts: { config?: string; json?: boolean }) => {
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ config?: string; json?: boolean }>();
       const cfg = await loadCliConfig(opts.config);
       const status = await queryPmonStatus(pmonPaths(cfg).statusSocket).catch((err: Error) => {
         throw new CliError(err.message, 1);
@@ -48,9 +53,10 @@ export function pmonCommand(program: Command): void {
     .command("install-conf")
     .description("write the default pmon.d confs of a personality (mtcClient, hbsClient; hbsAgent on controllers; guestServer on workers)")
     .requiredOption("--personality <p>", `one of ${PMON_PERSONALITIES.join(", ")}`)
-    .option("--config <file>", "metal config file (root and pmon.confDir say where)")
+    .option("-c, --config <file>", "metal config file (root and pmon.confDir say where)")
     .option("--dir <dir>", "write here instead of <root>/etc/pmon.d")
-    .action(async (opts: { personality: string; config?: string; dir?: string }) => {
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ personality: string; config?: string; dir?: string }>();
       if (!(PMON_PERSONALITIES as readonly string[]).includes(opts.personality))
         throw new CliError(`--personality '${opts.personality}': one of ${PMON_PERSONALITIES.join(", ")}`);
       const cfg = await loadCliConfig(opts.config);
@@ -61,7 +67,7 @@ export function pmonCommand(program: Command): void {
   program
     .command("hostwd")
     .description("run the host watchdog of this node: take pmond's quorum reports, pet the watchdog device, act on a stall")
-    .option("--config <file>", "metal config file")
+    .option("-c, --config <file>", "metal config file")
     .action(async (opts: { config?: string }) => {
       const cfg = await loadCliConfig(opts.config);
       await runHostwdDaemon(cfg).catch((err: Error) => {
