@@ -25,6 +25,8 @@ import { NetnsLab, requireNetns } from "./netns-lab.js";
 import { freeUdpPort, waitFor } from "./wait.js";
 
 const main = fileURLToPath(new URL("../../packages/core/dist/src/cli/main.js", import.meta.url));
+// This test starts the hosts' lab-mode clients and plays the lab that would restart them (ip netns exec inherits it).
+process.env.METAL_LAB_SUPERVISOR = "heartbeat-mnfa-netns.test";
 
 const HOSTS = [
   { hostname: "controller-0", octet: 1, personality: "controller" as const },

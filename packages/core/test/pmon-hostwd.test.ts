@@ -125,7 +125,11 @@ test("a real hostwd process: pets the device file, takes pmond's reports, crash-
     }),
   );
   let stderr = "";
-  const hostwd: ChildProcess = spawn(process.execPath, [METAL_MAIN, "hostwd", "--config", cfgFile], { stdio: ["ignore", "ignore", "pipe"] });
+  // This test plays the lab that brings a lab-mode host back (METAL_LAB_SUPERVISOR).
+  const hostwd: ChildProcess = spawn(process.execPath, [METAL_MAIN, "hostwd", "--config", cfgFile], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, METAL_LAB_SUPERVISOR: "pmon-hostwd.test" },
+  });
   hostwd.stderr?.on("data", (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);
   });

@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Table from "cli-table3";
 import { AgentMessaging } from "../agent/messaging.js";
@@ -11,8 +11,10 @@ import type { ActiveAlarm } from "../alarms/alarm-manager.js";
 import { AgentApi } from "../api/agent-api.js";
 import { ClusterSource } from "../api/cluster-source.js";
 import { LAB_BOOT_FILE, LAB_REBOOT_EXIT_CODE } from "../client/lab-node-actions.js";
+import { provisionedFlagFiles } from "../client/provisioned-flags.js";
 import { ScaledClock, SystemClock } from "../clock/system-clock.js";
 import { defaultConfig, type MetalConfig, type MetalConfigInput } from "../config/index.js";
+import { nodePaths } from "../config/paths.js";
 import { builtinPlugins, createMetalContainer } from "../di/container.js";
 import { Tokens } from "../di/tokens.js";
 import { HbsAgent } from "../heartbeat/hbs-agent.js";
@@ -69,8 +71,8 @@ export interface MaintenanceLabOptions {
   /** --controller-uptime S: controller-0's uptime when the agent starts (below dor_mode_detect → DOR); default 1e6. */
   controllerUptimeS?: number;
   /**
-   * pmond and hostwd on every machine, mtcClient and hbsClient as pmond's children (issue 13): lab/pmon-lab.ts. Off by
-   * default: a machine then takes three process starts to answer, which on a loaded machine can miss the enable's reboot.
+   * pmond and hostwd on every machine, mtcClient and hbsClient as pmond's children (issue 13): lab/pmon-lab.ts. The
+   * CLI turns it on unless --no-pmon; left out here, each machine is one process running both clients.
    */
   pmon?: boolean | PmonLabOptions;
 }
@@ -339,16 +341,12 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     // A boot starts with an empty /var/run (a tmpfs): nothing volatile survives a reset, a power-off or a crash.
     rmSync(join(m.root, "var/run"), { recursive: true, force: true });
     mkdirSync(join(m.root, "lab"), { recursive: true });
-    mkdirSync(join(m.root, "etc/platform"), { recursive: true });
     mkdirSync(join(m.root, "var/run"), { recursive: true });
-    // A provisioned node: initial config done and healthy, so the enable's checks pass.
-    writeFileSync(join(m.root, "etc/platform/.initial_config_complete"), "");
-    writeFileSync(join(m.root, "var/run/.config_pass"), "");
-    // goenabled.service has run at boot: the main goenabled tests may run (no scripts installed → pass).
-    writeFileSync(join(m.root, "var/run/.goenabled"), "");
-    if (subfunctionsOf(m.personality).includes("worker")) {
-      writeFileSync(join(m.root, "var/run/.worker_config_complete"), "");
-      writeFileSync(join(m.root, "var/run/.goenabled_subf"), "");
+    // A provisioned node: initial config done and healthy, goenabled.service has run (the flag files a real
+    // node's config tooling writes at boot, as `metal node init` does), so the enable's checks pass.
+    for (const f of provisionedFlagFiles(nodePaths(m.root), subfunctionsOf(m.personality))) {
+      mkdirSync(dirname(f), { recursive: true });
+      writeFileSync(f, "");
     }
     writeFileSync(join(m.root, LAB_BOOT_FILE), String(bootedAt));
   };
@@ -370,20 +368,34 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       sendStart(m);
       return;
     }
-    // With pmond the machine's process tree starts now (pmon-lab.ts); the machine counts as up at once.
+    // With pmond the machine's process tree has been starting since the boot began (startPmonMachine).
+  };
+  /**
+   * With pmond: the machine's process tree (init, pmond, pmond's children) starts when the boot begins, and its
+   * mtcClient and hbsClient start their daemons when the boot ends (`bootEndsAt`), so the real seconds three Node
+   * starts take on a loaded machine are spent inside the simulated boot, not added to it. The machine is up when its
+   * init says its mtcClient runs.
+   */
+  const startPmonMachine = (m: Machine, pmon: PmonLab, ms: number) => {
+    if (m.proc) pmon.halt(m.proc);
     const bootedAt = clock.now();
     prepareRoot(m, bootedAt);
     const args: LabHostArgs = { config: hostConfig(m), speed: o.speed, bootedAt, linksDown: [...m.linksDown] };
-    const proc = pmonLab.spawn(m.root, args);
+    const proc = pmon.spawn(m.root, args, bootedAt + ms);
     m.proc = proc;
     watchExit(m, proc);
-    machineUp(m);
+    proc.on("message", (r: LabHostReport) => {
+      if (m.proc === proc && !stopping && r?.type === "up" && m.state === "booting") machineUp(m);
+    });
   };
   const boot = (m: Machine, ms = bootMs) => {
     clock.clearTimeout(m.bootTimer);
     m.state = "booting";
     m.bootEnded = false;
-    if (!pmonLab && !stopping) forkHost(m);
+    if (!stopping) {
+      if (pmonLab) startPmonMachine(m, pmonLab, ms);
+      else forkHost(m);
+    }
     m.bootTimer = clock.setTimeout(() => spawnHost(m), ms);
   };
   const halt = (m: Machine, state: "off" | "dead") => {

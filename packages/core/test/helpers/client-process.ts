@@ -55,6 +55,8 @@ export interface PairOptions {
   clientKeyFile?: string;
   /** Prepare the root before the client starts. */
   prepare?: (paths: ReturnType<typeof nodePaths>) => void;
+  /** Extra `metal client` arguments (e.g. --provisioned). */
+  clientArgs?: string[];
 }
 
 /** A real agent messaging stack in this process and a real `metal client` process, on loopback, with their own ports. */
@@ -112,7 +114,11 @@ export async function startPair(t: ExecutionContext, o: PairOptions): Promise<Re
   const messages: HostMessage[] = [];
   agent.onMessage((m) => messages.push(m));
 
-  const client = spawn(process.execPath, [METAL_MAIN, "client", "--config", cfgFile], { stdio: ["ignore", "ignore", "pipe"] });
+  const client = spawn(process.execPath, [METAL_MAIN, "client", "--config", cfgFile, ...(o.clientArgs ?? [])], {
+    stdio: ["ignore", "ignore", "pipe"],
+    // The test plays the lab that restarts a lab-mode client (nodeActions: lab needs a supervisor).
+    env: { ...process.env, METAL_LAB_SUPERVISOR: "client-process helper" },
+  });
   let stderr = "";
   // Node start-up of the CLI alone takes 10+ s on a loaded 2-core machine: a wait for the client's traffic
   // counts from its "mtcClient starting" line (or its exit), the start-up itself bounded by CLIENT_START_MS.

@@ -37,7 +37,7 @@ export function rvmcCommand(bsp: Command): void {
   bsp
     .command("rvmc")
     .description("virtual-media install: insert an ISO through the BMC plugin, boot it once from CD, power on (several targets in parallel)")
-    .requiredOption("--config <file>", "rvmc.yaml: one target, or several under virtual_media_iso (passwords base64; file mode 0600)")
+    .requiredOption("-c, --config <file>", "rvmc.yaml: one target, or several under virtual_media_iso (passwords base64; file mode 0600)")
     .option("--target <names>", "comma list of targets under virtual_media_iso (default: all)")
     .option("--parallel <n>", "targets installed at once", "8")
     .option("--metal-config <file>", "metal config (which plugins to load)")

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { LabNodeActions } from "../../client/lab-node-actions.js";
 import { MtcClient } from "../../client/mtc-client.js";
 import type { NodeActions } from "../../client/node-actions.js";
-import { SystemdNodeActions } from "../../client/systemd-node-actions.js";
+import { nodeActionsFor } from "../../client/node-actions-for.js";
+import { writeProvisionedFlags } from "../../client/provisioned-flags.js";
 import { nodePaths } from "../../config/paths.js";
 import { createMetalContainer } from "../../di/container.js";
 import { Tokens } from "../../di/tokens.js";
@@ -11,6 +11,7 @@ import { datagramAuthFor } from "../../transport/datagram-auth.js";
 import { UdpTransport } from "../../transport/udp-transport.js";
 import { loadRequiredCliConfig } from "../config-option.js";
 import { CliError } from "../errors.js";
+import { StopSignal } from "../stop-signal.js";
 
 /** `metal client --config F`: run this node's mtcClient until SIGTERM/SIGINT. */
 export function clientCommand(program: Command): void {
@@ -18,19 +19,28 @@ export function clientCommand(program: Command): void {
     .command("client")
     .description("run the maintenance client (mtcClient) of this node: mtcAlive, agent commands, node-locked files, goenabled and host services")
     .option("-c, --config <file>", "metal config file (node, networks, ports, root); default $METAL_CONFIG")
-    .action(async (opts: { config?: string }) => {
+    .option("--provisioned", "this node has no config tooling: write its missing provisioned flag files at start (as `metal node init`)")
+    .action(async (opts: { config?: string; provisioned?: boolean }) => {
       // The handler goes in before anything slow (config, sockets, goenabled children): a SIGTERM during start-up
       // must stop the client, not be swallowed by a library's exit hook. It stays installed (repeats are ignored).
-      const stopRequested = new Promise<void>((resolve) => {
-        process.on("SIGTERM", () => resolve());
-        process.on("SIGINT", () => resolve());
-      });
+      const signal = new StopSignal();
       const config = await loadRequiredCliConfig(opts.config);
+      if (opts.provisioned) {
+        try {
+          await writeProvisionedFlags(nodePaths(config.root), config.node.subfunctions);
+        } catch (err) {
+          throw new CliError(`client --provisioned: ${(err as Error).message}`, 1);
+        }
+      }
       const container = await createMetalContainer({ config, plugins: [] });
       const clock = container.resolve(Tokens.Clock);
       const logger = container.resolve(Tokens.Logger);
-      const actions: NodeActions =
-        config.messaging.nodeActions === "lab" ? new LabNodeActions(nodePaths(config.root), clock, logger) : new SystemdNodeActions(logger);
+      let actions: NodeActions;
+      try {
+        actions = nodeActionsFor(config, clock, logger);
+      } catch (err) {
+        throw new CliError(`client: ${(err as Error).message}`, 1);
+      }
       container.register(Tokens.NodeActions, { useValue: actions });
       let client: MtcClient;
       try {
@@ -49,16 +59,15 @@ export function clientCommand(program: Command): void {
       }
       // pmond's active monitor pings mtcClient when its pmon.d conf says mode active.
       const amon = await startAmonResponder(config, "mtcClient", logger);
-      await stopRequested;
-      logger.info("mtcClient stopping (signal)");
-      // Sockets closed and timers cleared; goenabled/host-service children may still hold the loop, so exit here
-      // (bounded: a stop that hangs is cut short after 2 s).
-      const stopped = (async () => {
-        await amon?.close();
-        await client.stop();
-      })();
-      await Promise.race([stopped.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
-      logger.info("mtcClient stopped");
-      process.exit(0);
+      // Sockets closed and timers cleared; goenabled/host-service children may still hold the loop: the process
+      // exits once stopped (bounded: a stop that hangs is cut short).
+      await signal.thenExit(
+        "mtcClient",
+        async () => {
+          await amon?.close();
+          await client.stop();
+        },
+        { log: logger },
+      );
     });
 }

@@ -17,6 +17,7 @@ export const coreCommandModules: readonly CoreCommandModule[] = [
   { names: ["config"], load: async () => (await import("./config.js")).configCommand },
   { names: ["lab"], load: async () => (await import("./lab.js")).labCommand },
   { names: ["client"], load: async () => (await import("./client.js")).clientCommand },
+  { names: ["node"], load: async () => (await import("./node.js")).nodeCommand },
   { names: ["wire"], load: async () => (await import("./wire.js")).wireCommand },
   { names: ["hbs-agent", "hbs-client", "hbs"], load: async () => (await import("./hbs.js")).hbsCommand },
   { names: ["agent"], load: async () => (await import("./agent.js")).agentCommand },

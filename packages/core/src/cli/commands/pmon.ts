@@ -19,7 +19,7 @@ export function pmonCommand(program: Command): void {
   const pmon = program
     .command("pmon")
     .description("run the process monitor (pmond) of this node: watch the processes of <root>/etc/pmon.d, restart them, raise process alarms")
-    .option("--config <file>", "metal config file")
+    .option("-c, --config <file>", "metal config file")
     .action(async (opts: { config?: string }) => {
       const cfg = await loadCliConfig(opts.config);
       await runPmondDaemon(cfg).catch((err: Error) => {
@@ -30,7 +30,7 @@ export function pmonCommand(program: Command): void {
   pmon
     .command("status")
     .description("every monitored process with its mode, pid, state, restarts, severity and alarm (asks the running pmond)")
-    .option("--config <file>", "metal config file (for the status socket)")
+    .option("-c, --config <file>", "metal config file (for the status socket)")
     .option("--json", "print JSON")
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{ config?: string; json?: boolean }>();
@@ -53,7 +53,7 @@ export function pmonCommand(program: Command): void {
     .command("install-conf")
     .description("write the default pmon.d confs of a personality (mtcClient, hbsClient; hbsAgent on controllers; guestServer on workers)")
     .requiredOption("--personality <p>", `one of ${PMON_PERSONALITIES.join(", ")}`)
-    .option("--config <file>", "metal config file (root and pmon.confDir say where)")
+    .option("-c, --config <file>", "metal config file (root and pmon.confDir say where)")
     .option("--dir <dir>", "write here instead of <root>/etc/pmon.d")
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{ personality: string; config?: string; dir?: string }>();
@@ -67,7 +67,7 @@ export function pmonCommand(program: Command): void {
   program
     .command("hostwd")
     .description("run the host watchdog of this node: take pmond's quorum reports, pet the watchdog device, act on a stall")
-    .option("--config <file>", "metal config file")
+    .option("-c, --config <file>", "metal config file")
     .action(async (opts: { config?: string }) => {
       const cfg = await loadCliConfig(opts.config);
       await runHostwdDaemon(cfg).catch((err: Error) => {
