@@ -1,7 +1,8 @@
 /**
  * StarlingX field cases replayed in the lab (issue 14): a small table of scenarios from the original project's bug
  * history, each run as `metal lab --json --settle` and checked against what the original does, so a regression in
- * any of them fails CI. Speed x20 and 20 s boots keep each run to well under a minute of wall time.
+ * any of them fails CI. Speed x20, 20 s boots and one process per machine (--no-pmon: these are maintenance's cases,
+ * pmond's are in lab-pmon) keep each run to well under a minute of wall time.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -298,10 +299,14 @@ const CASES: FieldCase[] = [
 
 for (const c of CASES) {
   test.serial(c.name, async (t) => {
-    const r = await execa(process.execPath, [METAL, "lab", "--json", "--settle", "--speed", "20", "--boot", "20", "--duration", "200", ...c.args], {
-      reject: false,
-      timeout: 260_000,
-    });
+    const r = await execa(
+      process.execPath,
+      [METAL, "lab", "--json", "--settle", "--no-pmon", "--speed", "20", "--boot", "20", "--duration", "200", ...c.args],
+      {
+        reject: false,
+        timeout: 260_000,
+      },
+    );
     let result: LabResult;
     try {
       result = JSON.parse(r.stdout) as LabResult;
