@@ -106,6 +106,21 @@ export class DefaultAlarmManager implements AlarmManager {
     return [...this.table.values()].sort((a, b) => a.raisedAt - b.raisedAt || a.hostname.localeCompare(b.hostname));
   }
 
+  /** Add a sink after construction (the controller pair adds the store's once it has one). */
+  addSink(sink: AlarmSink): void {
+    this.o.sinks.push(sink);
+  }
+
+  /**
+   * Replace the active table with `list` without delivering anything (a takeover starts from the alarms the store
+   * holds: they were delivered by the agent that raised them). Unknown ids are skipped.
+   */
+  replaceActive(list: readonly ActiveAlarm[]): void {
+    this.table.clear();
+    for (const a of list) if (alarmDefinition(a.id)) this.table.set(key(a.id, a.hostname, a.entity), a);
+    this.persist();
+  }
+
   onRecord(listener: (r: AlarmRecord) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
