@@ -8,64 +8,16 @@ import { fileURLToPath } from "node:url";
 import test from "ava";
 import { execa } from "execa";
 import type { AgentHaView } from "../src/lab/agent-process.js";
-import { agentAddress, HaPair } from "../src/lab/ha-pair.js";
+import { agentAddress, type HaPair } from "../src/lab/ha-pair.js";
+import { activeIndex, commandsQuiet, pairStates, settledHosts, startPair as startPairOf, waitView } from "./support/ha-pair-waits.js";
 
 // The default TTL: a shorter one makes a loaded CI machine miss keepalives (a real failover, not a flake of the test).
 const TTL = 3;
 const main = join(fileURLToPath(new URL(".", import.meta.url)), "..", "src", "cli", "main.js");
 const HOSTS = ["controller-0", "controller-1", "worker-0", "worker-1", "worker-2", "worker-3", "worker-4"];
 
-async function startPair(t: { teardown(fn: () => Promise<void>): void }): Promise<HaPair> {
-  const pair = await HaPair.start({ workers: 5, leaseTtlS: TTL });
-  t.teardown(() => pair.stop());
-  await activeIndex(pair);
-  return pair;
-}
-
-/** The index of the one acting agent (waits for there to be one). */
-async function activeIndex(pair: HaPair): Promise<number> {
-  let a: number | undefined;
-  await pair.waitFor(
-    "one active agent",
-    async () => {
-      a = await pair.activeIndex();
-      return a !== undefined;
-    },
-    30_000,
-  );
-  return a as number;
-}
-
-/** Poll agent `i`'s `GET /v1/ha` (bounded by `limitMs`) until `pred` holds; returns that view. */
-async function waitView(pair: HaPair, i: number, what: string, pred: (v: AgentHaView) => boolean, limitMs = 60_000): Promise<AgentHaView> {
-  let view: AgentHaView | undefined;
-  await pair.waitFor(
-    what,
-    async () => {
-      const v = await pair.agents[i]?.ha();
-      if (v && pred(v)) view = v;
-      return view !== undefined;
-    },
-    limitMs,
-  );
-  return view as AgentHaView;
-}
-
-/** Wait until the agent at `i` shows every host settled (no handler running) and return the states. */
-async function settledStates(pair: HaPair, i: number): Promise<Record<string, string>> {
-  let states: Record<string, string> = {};
-  await pair.waitFor(
-    `controller-${i} settles every host`,
-    async () => {
-      const hosts = await pair.agents[i]?.hosts();
-      if (!hosts || hosts.length !== HOSTS.length || hosts.some((h) => h.handler !== undefined || h.action !== "none")) return false;
-      states = Object.fromEntries(hosts.map((h) => [h.hostname, `${h.administrative}-${h.operational}-${h.availability}`]));
-      return true;
-    },
-    60_000,
-  );
-  return states;
-}
+const startPair = (t: { teardown(fn: () => Promise<void>): void }) => startPairOf(t, TTL);
+const settledStates = async (pair: HaPair, i: number) => pairStates(await settledHosts(pair, i));
 
 test.serial(
   "kill -9 the active: the standby leads within TTL + 2 s, hosts keep their state, no host command is repeated; the revived agent is standby and forwards mutations",
@@ -84,6 +36,7 @@ test.serial(
     const standbyHosts = await pair.agents[b]?.hosts();
     t.deepEqual(standbyHosts?.map((h) => h.hostname).sort(), [...HOSTS].sort());
 
+    await commandsQuiet(pair);
     const killedAt = Date.now();
     await pair.agents[a]?.kill();
     let hb: AgentHaView | undefined = await waitView(pair, b, "the standby leads", (v) => v.acting);

@@ -63,3 +63,22 @@ test("crash hbsClient → restarted, no reboot; crash a critical restarts=0 proc
     "no process alarm left: pmond's ready event after the reboot dropped it",
   );
 });
+
+test("--no-pmon: one process per host, no pmon report, crash-process refused; --pmon-conf with --no-pmon is a usage error", async (t) => {
+  const { exitCode, result, stderr } = await runLab(
+    ["--speed", "10", "--hosts", "1", "--duration", "120", "--no-pmon", "--do", "ready+1:!crash-process worker-0 hbsClient"],
+    150_000,
+  );
+  t.is(exitCode, 0, stderr);
+  t.is(labState(result, "worker-0"), "unlocked-enabled-available");
+  t.deepEqual(
+    result.refused.map((e) => [e.step, e.reason]),
+    [["ready+1:!crash-process worker-0 hbsClient", "this lab runs no pmond"]],
+  );
+  t.true(
+    result.hosts.every((h) => h.pmon === undefined),
+    "no pmon events without pmond",
+  );
+  const usage = await runLab(["--no-pmon", "--pmon-conf", "labsvc:restarts=0"], 60_000).catch((err: Error) => err);
+  t.true(usage instanceof Error && /--pmon-conf needs pmond/.test(usage.message), String(usage));
+});

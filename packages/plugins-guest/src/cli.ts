@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { loadCliConfig } from "@metal/core/cli/config-option";
 import { CliError, intOption } from "@metal/core/cli/errors";
+import { StopSignal } from "@metal/core/cli/stop-signal";
 import { SystemClock } from "@metal/core/clock/index";
 import { createLogger } from "@metal/core/logging/index";
 import type { CliContribution } from "@metal/core/plugin-api";
@@ -9,16 +10,13 @@ import { GuestAgent } from "./agent/guest-agent.js";
 import { GuestClient, type GuestClientOptions } from "./client/guest-client.js";
 import { GuestServer } from "./server/guest-server.js";
 
-/** Run until SIGTERM/SIGINT, then stop cleanly. The interval keeps the loop alive while nothing else does. */
-async function runUntilSignal(stop: () => Promise<void>): Promise<void> {
-  const keepAlive = setInterval(() => {}, 1 << 30);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
-  clearInterval(keepAlive);
-  process.stderr.write(`metal: ${signal}, stopping\n`);
-  await stop();
+/**
+ * Run until SIGTERM/SIGINT, then stop (bounded) and exit (core's StopSignal: one line, exit 0 within 2 s). The
+ * interval keeps the loop alive while nothing else does.
+ */
+async function runUntilSignal(signal: StopSignal, name: string, stop: () => Promise<void>): Promise<void> {
+  setInterval(() => {}, 1 << 30);
+  await signal.thenExit(name, stop);
 }
 
 function bindError(err: unknown, what: string): never {
@@ -100,11 +98,12 @@ export const guestCli: CliContribution = (p) => {
     .option("-c, --config <file>", "metal config file (YAML or JSON); defaults otherwise")
     .option("--channel-dir <dir>", "where QEMU creates cgcs.heartbeat.<uuid>.sock (default guest.channelDir)")
     .action(async (opts: { config?: string; channelDir?: string }) => {
+      const signal = new StopSignal();
       const config = await loadCliConfig(opts.config);
       const logger = createLogger({ level: config.logging.level, pretty: config.logging.pretty, name: "guestServer" });
       const server = new GuestServer({ config, clock: new SystemClock(), logger, ...(opts.channelDir ? { channelDir: opts.channelDir } : {}) });
       await server.start().catch((err) => bindError(err, "guest-server cannot start"));
-      await runUntilSignal(() => server.stop());
+      await runUntilSignal(signal, "guestServer", () => server.stop());
     });
 
   program
@@ -112,11 +111,12 @@ export const guestCli: CliContribution = (p) => {
     .description("guestAgent (active controller): the VIM's guest HTTP API, events to the VIM, guestServer audit")
     .requiredOption("-c, --config <file>", "metal config file (YAML or JSON)")
     .action(async (opts: { config: string }) => {
+      const signal = new StopSignal();
       const config = await loadCliConfig(opts.config);
       const logger = createLogger({ level: config.logging.level, pretty: config.logging.pretty, name: "guestAgent" });
       const agent = new GuestAgent({ config, clock: new SystemClock(), logger });
       await agent.start().catch((err) => bindError(err, "guest-agent cannot start"));
-      await runUntilSignal(() => agent.stop());
+      await runUntilSignal(signal, "guestAgent", () => agent.stop());
     });
 
   program
@@ -172,8 +172,9 @@ export const guestCli: CliContribution = (p) => {
         };
         const logger = createLogger({ level: opts.logLevel, name: "guest-client" });
         const client = new GuestClient({ ...(opts.conf ? readGuestConf(opts.conf) : {}), ...fromFlags, device: opts.device, clock: new SystemClock(), logger });
+        const signal = new StopSignal();
         await client.start();
-        await runUntilSignal(() => client.stop());
+        await runUntilSignal(signal, "guest-client", () => client.stop());
       },
     );
 };

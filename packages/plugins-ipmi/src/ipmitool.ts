@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BmcError, type BmcErrorCode, type BmcTarget, type Clock } from "@metal/core/plugin-api";
 import { secretTempDir } from "@metal/core/security/secret-temp";
-import { execa } from "execa";
+import { execa, type ResultPromise } from "execa";
 import { classifyIpmitoolFailure } from "./classify.js";
 import { BmcLane } from "./lane.js";
 
@@ -67,6 +67,9 @@ export class Ipmitool {
   private pwDir: string | undefined;
   private suiteIndex = 0;
   private readonly lane: BmcLane;
+  /** ipmitool processes running now: killed by close(), so a stopping agent leaves none behind. */
+  private readonly children = new Set<ResultPromise>();
+  private closed = false;
   readonly stats = { runs: 0, retries: 0 };
 
   constructor(
@@ -99,8 +102,9 @@ export class Ipmitool {
 
   private async exec(command: string[], suite: number, verbose = false): Promise<{ ok: true; stdout: string } | { ok: false; failure: RunFailure }> {
     this.stats.runs++;
+    if (this.closed) throw new BmcError("protocol", "driver is closed", this.target.host);
     const env = this.o.passwordVia === "env" ? { IPMI_PASSWORD: this.target.password.reveal() } : {};
-    const r = await execa(this.o.binary, [...this.baseArgs(suite, verbose), ...command], {
+    const child = execa(this.o.binary, [...this.baseArgs(suite, verbose), ...command], {
       reject: false,
       timeout: this.o.timeoutMs,
       killSignal: "SIGKILL",
@@ -109,6 +113,14 @@ export class Ipmitool {
       stripFinalNewline: false,
       maxBuffer: 4 * 1024 * 1024,
     });
+    this.children.add(child);
+    let r: Awaited<typeof child>;
+    try {
+      r = await child;
+    } finally {
+      this.children.delete(child);
+    }
+    if (this.closed) throw new BmcError("protocol", "driver is closed", this.target.host);
     if (r.exitCode === 0 && !r.timedOut) return { ok: true, stdout: r.stdout };
     const missing = (r as { code?: string }).code === "ENOENT";
     return { ok: false, failure: { stderr: `${r.stderr}`, stdout: `${r.stdout}`, timedOut: r.timedOut, missing } };
@@ -207,8 +219,14 @@ export class Ipmitool {
     throw last ?? new BmcError("protocol", `ipmitool ${what}: failed`, this.target.host);
   }
 
-  /** Remove the password file. */
+  /**
+   * Kill every ipmitool still running (SIGKILL: a BMC call in flight must not outlive a stopping agent), refuse
+   * new runs, and remove the password file. Safe to call twice.
+   */
   close(): void {
+    this.closed = true;
+    for (const child of this.children) child.kill("SIGKILL");
+    this.children.clear();
     if (this.pwDir) rmSync(this.pwDir, { recursive: true, force: true });
     this.pwDir = undefined;
   }

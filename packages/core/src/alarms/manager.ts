@@ -46,6 +46,7 @@ export class DefaultAlarmManager implements AlarmManager {
   private tableUnsaved = false;
   private lastRetry = Number.NEGATIVE_INFINITY;
   private retrying = false;
+  private closed = false;
   readonly writes: StateWriteHealth;
   delivered = 0;
   /** Records dropped because a sink's backlog was full. */
@@ -105,6 +106,21 @@ export class DefaultAlarmManager implements AlarmManager {
     return [...this.table.values()].sort((a, b) => a.raisedAt - b.raisedAt || a.hostname.localeCompare(b.hostname));
   }
 
+  /** Add a sink after construction (the controller pair adds the store's once it has one). */
+  addSink(sink: AlarmSink): void {
+    this.o.sinks.push(sink);
+  }
+
+  /**
+   * Replace the active table with `list` without delivering anything (a takeover starts from the alarms the store
+   * holds: they were delivered by the agent that raised them). Unknown ids are skipped.
+   */
+  replaceActive(list: readonly ActiveAlarm[]): void {
+    this.table.clear();
+    for (const a of list) if (alarmDefinition(a.id)) this.table.set(key(a.id, a.hostname, a.entity), a);
+    this.persist();
+  }
+
   onRecord(listener: (r: AlarmRecord) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -153,12 +169,15 @@ export class DefaultAlarmManager implements AlarmManager {
     return n;
   }
 
+  /** Close the sinks; a change after this still updates the table and alarms.json, but reaches no sink. */
   async close(): Promise<void> {
+    this.closed = true;
     for (const s of this.o.sinks) await s.close?.();
   }
 
   private emit(record: AlarmRecord): void {
     for (const l of this.listeners) l(record);
+    if (this.closed) return;
     for (const sink of this.o.sinks) this.deliverTo(sink, record);
   }
 

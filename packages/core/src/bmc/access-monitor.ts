@@ -33,6 +33,8 @@ export class BmcAccessMonitor {
   private alarmTimer: TimerHandle | undefined;
   private interval: TimerHandle | undefined;
   private probing = false;
+  /** stop() was called: a probe still in flight then changes nothing (a stopping agent raises no alarm from it). */
+  private stopped = false;
   private alarmed = false;
   private lastProbeAt = Number.NEGATIVE_INFINITY;
   /** Probes run, by cause. */
@@ -51,6 +53,7 @@ export class BmcAccessMonitor {
 
   start(): void {
     if (this.interval) return;
+    this.stopped = false;
     const feed = this.o.events;
     if (feed) {
       feed.onEvent((e) => {
@@ -74,6 +77,7 @@ export class BmcAccessMonitor {
   }
 
   stop(): void {
+    this.stopped = true;
     void this.o.events?.stop();
     this.o.clock.clearInterval(this.interval);
     this.o.clock.clearTimeout(this.alarmTimer);
@@ -87,9 +91,9 @@ export class BmcAccessMonitor {
     this.probing = true;
     try {
       await this.o.probe();
-      this.report(true);
+      if (!this.stopped) this.report(true);
     } catch (err) {
-      this.report(false, (err as Error).message);
+      if (!this.stopped) this.report(false, (err as Error).message);
     } finally {
       this.probing = false;
     }

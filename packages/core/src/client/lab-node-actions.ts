@@ -7,6 +7,8 @@ import type { NodeActions } from "./node-actions.js";
 
 /** The lab writes the boot time here when it (re)starts a simulated host; uptime counts from it. */
 export const LAB_BOOT_FILE = "lab/booted-at";
+/** A lab host's mtcClient writes this (the boot's lab time) once it answers: the lab adds hosts that are running. */
+export const LAB_CLIENT_UP_FILE = "lab/mtc-client-up";
 /** Exit code of a client whose host "rebooted": the lab starts it again after a simulated boot. */
 export const LAB_REBOOT_EXIT_CODE = 75;
 

@@ -5,6 +5,7 @@ import type { ServiceManager } from "../fsm/service-manager.js";
 import { queryCluster } from "../heartbeat/sm-query.js";
 import { EtcdInventoryStore } from "../inventory/etcd-store.js";
 import type { Clock, Logger, TimerHandle } from "../plugin-api/services.js";
+import { StoreAlarmSink } from "./alarm-store-sink.js";
 import { noQuorum } from "./election.js";
 import { EtcdServiceManager } from "./etcd-service-manager.js";
 import { Leadership, type LeadershipEvent, type LeadershipGuard } from "./leadership.js";
@@ -96,6 +97,15 @@ export class HaNode {
     const self = cfg.node.hostname;
     const sm = new EtcdServiceManager({ hostname: self, leads: () => this.leadership.mayAct(), resign: (r) => this.resign(r) }, log);
     this.agent = o.makeAgent(this.store, () => this.acting && this.leadership.mayAct(), sm);
+    // Alarms live in the store too: the active writes its raises, clears and history there; a takeover loads them.
+    const alarms = this.agent.alarms;
+    alarms.addSink(
+      new StoreAlarmSink(
+        this.store,
+        () => this.active,
+        (r) => alarms.active().find((a) => a.id === r.id && a.hostname === r.hostname && (a.entity ?? "") === (r.entity ?? "")),
+      ),
+    );
     this.warm.onChange(() => this.scheduleMirror());
   }
 
@@ -164,25 +174,33 @@ export class HaNode {
     this.acting = true;
     // A failover (a peer led moments ago and watched the hosts) or a cold start of the pair (handlers replay in full).
     const takeover = this.o.clock.now() - this.leadership.peerLeaderSeenAt < 2 * this.leadership.ttlMs + 5000;
-    void this.agent.start({ takeover }).then(
-      () => {
-        if (term !== this.term) return;
-        const self = this.o.config.node.hostname;
-        // A swact in progress on the old active is complete now: this controller took over.
-        for (const h of this.agent.hosts()) {
-          if (h.hostname !== self && h.task === "Swact: In-Progress") this.agent.ctx(h.hostname)?.setTask("Swact: Complete");
-        }
-        this.o.log.warn({ epoch: g.epoch, hosts: this.agent.hosts().length }, "takeover: every host resumed from the store");
-        this.agent.env.heartbeat.activeController(this.o.config.node.hostname);
-      },
-      (err: unknown) => {
-        if (term !== this.term) return;
-        this.acting = false;
-        this.agent.suspend();
-        this.o.log.error({ err: (err as Error).message }, "takeover failed; resigning");
-        this.leadership.resign(`takeover failed: ${(err as Error).message}`);
-      },
-    );
+    void this.loadAlarms()
+      .then(() => this.agent.start({ takeover }))
+      .then(
+        () => {
+          if (term !== this.term) return;
+          const self = this.o.config.node.hostname;
+          // A swact in progress on the old active is complete now: this controller took over.
+          for (const h of this.agent.hosts()) {
+            if (h.hostname !== self && h.task === "Swact: In-Progress") this.agent.ctx(h.hostname)?.setTask("Swact: Complete");
+          }
+          this.o.log.warn({ epoch: g.epoch, hosts: this.agent.hosts().length }, "takeover: every host resumed from the store");
+          this.agent.env.heartbeat.activeController(this.o.config.node.hostname);
+        },
+        (err: unknown) => {
+          if (term !== this.term) return;
+          this.acting = false;
+          this.agent.suspend();
+          this.o.log.error({ err: (err as Error).message }, "takeover failed; resigning");
+          this.leadership.resign(`takeover failed: ${(err as Error).message}`);
+        },
+      );
+  }
+
+  /** The active alarm table from the store (the previous active's), before the handlers resume. */
+  private async loadAlarms(): Promise<void> {
+    const { alarms } = await this.store.load();
+    this.agent.alarms.replaceActive(alarms);
   }
 
   private onDeposed(reason: string): void {

@@ -1,6 +1,8 @@
 /**
- * Running the heartbeat daemons from the CLI: config in, sockets up, SIGTERM/SIGINT close them and exit 0.
+ * Running the heartbeat daemons from the CLI: config in, sockets up, SIGTERM/SIGINT close them and exit 0
+ * within 2 s (cli/stop-signal.ts).
  */
+import { StopSignal } from "../cli/stop-signal.js";
 import { SystemClock } from "../clock/system-clock.js";
 import type { MetalConfig } from "../config/schema.js";
 import { createLogger } from "../logging/logger.js";
@@ -11,19 +13,9 @@ import { HbsClient } from "./hbs-client.js";
 import { MtcalarmRelay } from "./mtcalarm-relay.js";
 import { bindUdp, closeUdp } from "./udp.js";
 
-function untilSignal(stop: () => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    const quit = () => {
-      process.off("SIGTERM", quit);
-      process.off("SIGINT", quit);
-      stop().then(resolve, resolve);
-    };
-    process.on("SIGTERM", quit);
-    process.on("SIGINT", quit);
-  });
-}
-
+/** Run hbsAgent until SIGTERM/SIGINT, then exit the process (0 once stopped). */
 export async function runHbsAgentDaemon(config: MetalConfig): Promise<void> {
+  const signal = new StopSignal();
   const clock = new SystemClock();
   const logger = createLogger({ level: config.logging.level, pretty: config.logging.pretty, name: `hbsAgent:${config.node.hostname}` });
   const alarmSock = await bindUdp(config.networks.mgmt.address ?? "127.0.0.1", 0, { auth: datagramAuthFor(config, logger), label: "hbsAgent mtcalarm" });
@@ -35,21 +27,31 @@ export async function runHbsAgentDaemon(config: MetalConfig): Promise<void> {
   });
   const agent = new HbsAgent({ config, clock, logger, alarms });
   await agent.start();
-  await untilSignal(async () => {
-    await agent.stop();
-    await closeUdp(alarmSock);
-  });
+  await signal.thenExit(
+    "hbsAgent",
+    async () => {
+      await agent.stop();
+      await closeUdp(alarmSock);
+    },
+    { log: logger },
+  );
 }
 
+/** Run hbsClient until SIGTERM/SIGINT, then exit the process (0 once stopped). */
 export async function runHbsClientDaemon(config: MetalConfig): Promise<void> {
+  const signal = new StopSignal();
   const clock = new SystemClock();
   const logger = createLogger({ level: config.logging.level, pretty: config.logging.pretty, name: `hbsClient:${config.node.hostname}` });
   const client = new HbsClient({ config, clock, logger });
   await client.start();
   // pmond's active monitor pings hbsClient when its pmon.d conf says mode active.
   const amon = await startAmonResponder(config, "hbsClient", logger);
-  await untilSignal(async () => {
-    await amon?.close();
-    await client.stop();
-  });
+  await signal.thenExit(
+    "hbsClient",
+    async () => {
+      await amon?.close();
+      await client.stop();
+    },
+    { log: logger },
+  );
 }

@@ -65,6 +65,8 @@ export class HwmonMonitor {
   private degradeTimer: TimerHandle | undefined;
   private readErrorRaised = new Set<string>();
   private auditing = false;
+  /** stop() was called: a read still in flight then changes nothing (a stopping agent raises no alarm from it). */
+  private stopped = false;
   /** Forced (all-group) reads still owed after an event arrived during an audit. */
   private pendingForced = 0;
   /** Reads done, by cause, for tests and the events-vs-polling bench. */
@@ -107,6 +109,7 @@ export class HwmonMonitor {
 
   start(): void {
     if (this.timer) return;
+    this.stopped = false;
     const feed = this.o.events;
     if (feed) {
       feed.onEvent((e) => {
@@ -121,6 +124,7 @@ export class HwmonMonitor {
   }
 
   stop(): void {
+    this.stopped = true;
     this.o.clock.clearInterval(this.timer);
     this.o.clock.clearInterval(this.degradeTimer);
     this.timer = undefined;
@@ -140,9 +144,10 @@ export class HwmonMonitor {
       try {
         readings = await this.o.read();
       } catch (err) {
-        this.readFailed(dueGroups, (err as Error).message);
+        if (!this.stopped) this.readFailed(dueGroups, (err as Error).message);
         return;
       }
+      if (this.stopped) return;
       for (const g of dueGroups) this.due.set(g, now + this.intervalOf(g));
       this.readOk();
       const wasDegraded = this.degraded;

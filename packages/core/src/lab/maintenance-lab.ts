@@ -71,8 +71,8 @@ export interface MaintenanceLabOptions {
   /** --controller-uptime S: controller-0's uptime when the agent starts (below dor_mode_detect → DOR); default 1e6. */
   controllerUptimeS?: number;
   /**
-   * pmond and hostwd on every machine, mtcClient and hbsClient as pmond's children (issue 13): lab/pmon-lab.ts. Off by
-   * default: a machine then takes three process starts to answer, which on a loaded machine can miss the enable's reboot.
+   * pmond and hostwd on every machine, mtcClient and hbsClient as pmond's children (issue 13): lab/pmon-lab.ts. The
+   * CLI turns it on unless --no-pmon; left out here, each machine is one process running both clients.
    */
   pmon?: boolean | PmonLabOptions;
 }
@@ -354,20 +354,34 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       sendStart(m);
       return;
     }
-    // With pmond the machine's process tree starts now (pmon-lab.ts); the machine counts as up at once.
+    // With pmond the machine's process tree has been starting since the boot began (startPmonMachine).
+  };
+  /**
+   * With pmond: the machine's process tree (init, pmond, pmond's children) starts when the boot begins, and its
+   * mtcClient and hbsClient start their daemons when the boot ends (`bootEndsAt`), so the real seconds three Node
+   * starts take on a loaded machine are spent inside the simulated boot, not added to it. The machine is up when its
+   * init says its mtcClient runs.
+   */
+  const startPmonMachine = (m: Machine, pmon: PmonLab, ms: number) => {
+    if (m.proc) pmon.halt(m.proc);
     const bootedAt = clock.now();
     prepareRoot(m, bootedAt);
     const args: LabHostArgs = { config: hostConfig(m), speed: o.speed, bootedAt, linksDown: [...m.linksDown] };
-    const proc = pmonLab.spawn(m.root, args);
+    const proc = pmon.spawn(m.root, args, bootedAt + ms);
     m.proc = proc;
     watchExit(m, proc);
-    machineUp(m);
+    proc.on("message", (r: LabHostReport) => {
+      if (m.proc === proc && !stopping && r?.type === "up" && m.state === "booting") machineUp(m);
+    });
   };
   const boot = (m: Machine, ms = bootMs) => {
     clock.clearTimeout(m.bootTimer);
     m.state = "booting";
     m.bootEnded = false;
-    if (!pmonLab && !stopping) forkHost(m);
+    if (!stopping) {
+      if (pmonLab) startPmonMachine(m, pmonLab, ms);
+      else forkHost(m);
+    }
     m.bootTimer = clock.setTimeout(() => spawnHost(m), ms);
   };
   const halt = (m: Machine, state: "off" | "dead") => {

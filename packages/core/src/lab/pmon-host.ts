@@ -8,61 +8,64 @@
  * whole group for a power-off. Cut links reach the roles through `<root>/lab/links-down`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LAB_REBOOT_EXIT_CODE, LabNodeActions } from "../client/lab-node-actions.js";
-import { MtcClient } from "../client/mtc-client.js";
+import { LAB_CLIENT_UP_FILE, LAB_REBOOT_EXIT_CODE, LabNodeActions } from "../client/lab-node-actions.js";
 import { ScaledClock, SystemClock } from "../clock/system-clock.js";
 import type { MetalConfig } from "../config/index.js";
 import { parseConfig } from "../config/load.js";
 import { nodePaths } from "../config/paths.js";
-import { HbsClient } from "../heartbeat/hbs-client.js";
 import { createLogger } from "../logging/logger.js";
-import { builtinPersonalities } from "../personality/builtin.js";
-import { DefaultPersonalityRegistry } from "../personality/registry.js";
-import type { Logger } from "../plugin-api/services.js";
-import { startAmonResponder } from "../pmon/amon.js";
 import { formatProcessConf } from "../pmon/conf.js";
 import { Hostwd } from "../pmon/hostwd.js";
 import { pmonPaths } from "../pmon/paths.js";
 import { defaultConfs, type PmonPersonality } from "../pmon/personality-confs.js";
-import { Pmond } from "../pmon/pmond.js";
-import { datagramAuthFor } from "../transport/datagram-auth.js";
-import type { NetworkName } from "../transport/transport.js";
-import { UdpTransport } from "../transport/udp-transport.js";
-import { LinkSwitch, SwitchedTransport } from "./link-switch.js";
-import type { LabHostArgs, LabHostMessage } from "./maintenance-host.js";
+import type { LabHostArgs, LabHostMessage, LabHostReport } from "./maintenance-host.js";
+import { LAB_ROLES, linksFile, MACHINE_ENV, machineLabNow, PMON_ROLE_ENTRY, roleConfigFile } from "./pmon-role.js";
 
 const THIS_FILE = fileURLToPath(import.meta.url);
-/** The machine init's pid, for the roles' reboot request. */
-const MACHINE_ENV = "METAL_LAB_MACHINE_PID";
 
 export interface PmonHostArgs extends LabHostArgs {
   /** Extra or changed process confs for every host: process name → INI fields (a new name runs `sleep`). */
   pmonConfs?: Record<string, Record<string, string | number>>;
   /** Real ms before a dead pmond is started again (long enough for the hbsAgent's 'pmond' alarm to show). */
   pmondRestartMs?: number;
+  /** Real time (Date.now()) of the boot at lab time `bootedAt`: every daemon of the machine, restarted or not, keeps the machine's clock. */
+  bootedAtReal?: number;
+  /** The active-monitor ports of mtcClient and hbsClient (the lab's own; the reference's are 2201/2202). */
+  amonPorts?: { mtcClient: number; hbsClient: number };
+  /** Lab time (ms) the simulated boot ends: mtcClient and hbsClient start their daemons then (pmon-role.ts). */
+  bootEndsAt?: number;
 }
 
 const argsFile = (root: string) => join(root, "lab", "host-args.json");
-const linksFile = (root: string) => join(root, "lab", "links-down");
 
 /** The pmon.d set of a lab machine: the personality's confs, launched by pmond itself, timed for lab speed. */
-export function labPmonConfs(config: MetalConfig, personality: PmonPersonality, speed: number, extra: PmonHostArgs["pmonConfs"] = {}): Array<[string, string]> {
+export function labPmonConfs(
+  config: MetalConfig,
+  personality: PmonPersonality,
+  speed: number,
+  extra: PmonHostArgs["pmonConfs"] = {},
+  amonPorts: PmonHostArgs["amonPorts"] = undefined,
+): Array<[string, string]> {
   const file = argsFile(config.root);
   const out: Array<[string, string]> = [];
   // Node needs a few real seconds to start on a busy machine: active monitoring starts after 15 real seconds.
   const startuptime = Math.max(5, Math.ceil(15 * speed));
-  for (const c of defaultConfs(personality)) {
+  // Active monitoring keeps the reference's real-time pace (ping every 5 s, 4 s to answer, 5 misses): in lab
+  // seconds a 0.4 s answer window let a loaded machine's busy daemon be killed for nothing.
+  const realS = (s: number) => Math.min(3600, Math.max(1, Math.ceil(s * speed)));
+  for (const c of defaultConfs(personality, amonPorts)) {
     const name = String(c.fields.process);
-    if (name !== "mtcClient" && name !== "hbsClient") continue; // the lab machine runs these two
+    if (!(LAB_ROLES as readonly string[]).includes(name)) continue; // the lab machine runs these
     const fields: Record<string, string | number | undefined> = { ...c.fields, service: undefined, script: undefined, startuptime };
-    fields.command = `${process.execPath} ${THIS_FILE} --lab-role ${name} ${file}`;
+    if (fields.mode === "active") Object.assign(fields, { period: realS(Number(fields.period)), timeout: realS(Number(fields.timeout)) });
+    fields.command = `${process.execPath} ${PMON_ROLE_ENTRY} --lab-role ${name} ${file}`;
     out.push([`${name}.conf`, formatProcessConf({ ...fields, ...extra[name] })]);
   }
   for (const [name, fields] of Object.entries(extra)) {
-    if (name === "mtcClient" || name === "hbsClient") continue;
+    if ((LAB_ROLES as readonly string[]).includes(name)) continue;
     const base = { process: name, pidfile: `/var/run/${name}.pid`, command: "sleep 1000000", severity: "major", restarts: 3, interval: 10, debounce: 20 };
     out.push([`${name}.conf`, formatProcessConf({ ...base, startuptime: 0, ...fields })]);
   }
@@ -95,14 +98,6 @@ function killGroup(): void {
   }
 }
 
-function readLinks(root: string): NetworkName[] {
-  try {
-    return JSON.parse(readFileSync(linksFile(root), "utf8")) as NetworkName[];
-  } catch {
-    return [];
-  }
-}
-
 /** The machine init. */
 async function machine(file: string): Promise<void> {
   const args = JSON.parse(readFileSync(file, "utf8")) as PmonHostArgs;
@@ -112,7 +107,9 @@ async function machine(file: string): Promise<void> {
   const dir = pmonPaths(config).confDir;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  for (const [name, text] of labPmonConfs(config, personality, args.speed, args.pmonConfs)) writeFileSync(join(dir, name), text);
+  for (const [name, text] of labPmonConfs(config, personality, args.speed, args.pmonConfs, args.amonPorts)) writeFileSync(join(dir, name), text);
+  // The roles take the config as validated here (no second validation on their start: pmon-role.ts).
+  writeFileSync(roleConfigFile(file), JSON.stringify(config), { mode: 0o600 });
   writeFileSync(linksFile(config.root), JSON.stringify(args.linksDown ?? []));
   let down = false;
   const exit = (code: number) => {
@@ -129,12 +126,22 @@ async function machine(file: string): Promise<void> {
     if (m && m.type === "links" && Array.isArray(m.down)) writeFileSync(linksFile(config.root), JSON.stringify(m.down));
   });
 
+  // The machine is up for the lab once its mtcClient runs (it writes LAB_CLIENT_UP_FILE): said once per boot.
+  const upFile = join(config.root, LAB_CLIENT_UP_FILE);
+  rmSync(upFile, { force: true });
+  const upWatch = setInterval(() => {
+    if (!existsSync(upFile)) return;
+    clearInterval(upWatch);
+    const up: LabHostReport = { type: "up" };
+    process.send?.(up);
+  }, 50);
+
   // pmond, restarted when it dies (systemd's Restart= for pmon.service).
   const pidfile = join(config.root, "var/run/pmond.pid");
   let pmond: ChildProcess | undefined;
   const startPmond = () => {
     if (down) return;
-    const p = spawn(process.execPath, [THIS_FILE, "--lab-role", "pmond", file], { stdio: ["ignore", "ignore", "inherit"] });
+    const p = spawn(process.execPath, [PMON_ROLE_ENTRY, "--lab-role", "pmond", file], { stdio: ["ignore", "ignore", "inherit"] });
     pmond = p;
     if (p.pid) writeFileSync(pidfile, `${p.pid}\n`);
     p.once("exit", () => {
@@ -145,7 +152,7 @@ async function machine(file: string): Promise<void> {
 
   // hostwd in the init (real time: the reference's 30 s report period and 3 misses).
   mkdirSync(dirname(config.pmon.hostwd.device), { recursive: true });
-  const clock = new ScaledClock(args.speed, args.bootedAt);
+  const clock = new ScaledClock(args.speed, machineLabNow(args));
   const hostwd = new Hostwd({
     config: { ...config, pmon: { ...config.pmon, hostwdUpdatePeriod: 30 } },
     clock: new SystemClock(),
@@ -153,73 +160,6 @@ async function machine(file: string): Promise<void> {
     actions: new LabNodeActions(nodePaths(config.root), clock, logger, (code) => exit(code)),
   });
   await hostwd.start();
-}
-
-/** What a role process does when its lab NodeActions reboot the machine: ask the init, then go. */
-function rebootMachine(code: number): void {
-  const pid = Number(process.env[MACHINE_ENV]);
-  if (pid > 1) {
-    try {
-      process.kill(pid, "SIGUSR2");
-    } catch {
-      // the machine is gone already
-    }
-  }
-  process.exit(code);
-}
-
-function watchLinks(root: string, links: LinkSwitch): void {
-  links.set(readLinks(root));
-  setInterval(() => links.set(readLinks(root)), 200).unref();
-}
-
-function untilTerm(stop: () => Promise<unknown>): void {
-  const quit = () => {
-    setTimeout(() => process.exit(0), 1500).unref();
-    void stop().then(() => process.exit(0));
-  };
-  process.on("SIGTERM", quit);
-  process.on("SIGINT", quit);
-}
-
-async function role(name: string, file: string): Promise<void> {
-  const args = JSON.parse(readFileSync(file, "utf8")) as PmonHostArgs;
-  const config = parseConfig(args.config, "lab host config");
-  const logger: Logger = createLogger({ level: config.logging.level, name: `lab:${config.node.hostname}:${name}` });
-  const links = new LinkSwitch();
-  if (name === "pmond") {
-    const pmond = new Pmond({ config, clock: new ScaledClock(args.speed, args.bootedAt), logger });
-    await pmond.start();
-    untilTerm(() => pmond.stop());
-  } else if (name === "mtcClient") {
-    watchLinks(config.root, links);
-    const clock = new ScaledClock(args.speed, args.bootedAt);
-    const client = new MtcClient({
-      config,
-      transport: new SwitchedTransport(new UdpTransport({ auth: datagramAuthFor(config, logger) }), links),
-      clock,
-      logger,
-      actions: new LabNodeActions(nodePaths(config.root), clock, logger, rebootMachine),
-      personalities: new DefaultPersonalityRegistry(builtinPersonalities(config.timeouts)),
-    });
-    await client.start();
-    const amon = await startAmonResponder(config, "mtcClient", logger);
-    untilTerm(async () => {
-      await amon?.close();
-      await client.stop();
-    });
-  } else if (name === "hbsClient") {
-    watchLinks(config.root, links);
-    const hbs = new HbsClient({ config, clock: new SystemClock(), logger, linkDown: (n) => links.isDown(n) });
-    await hbs.start();
-    const amon = await startAmonResponder(config, "hbsClient", logger);
-    untilTerm(async () => {
-      await amon?.close();
-      await hbs.stop();
-    });
-  } else {
-    throw new Error(`unknown lab role '${name}'`);
-  }
 }
 
 /** Write the args where the machine and its roles read them; the lab forks this file with `--lab-machine FILE`. */
@@ -231,10 +171,9 @@ export function writePmonHostArgs(root: string, args: PmonHostArgs): string {
 
 export const PMON_HOST_ENTRY = THIS_FILE;
 
-if (process.argv[2] === "--lab-machine" || process.argv[2] === "--lab-role") {
-  const run = process.argv[2] === "--lab-machine" ? machine(process.argv[3] ?? "") : role(process.argv[3] ?? "", process.argv[4] ?? "");
-  run.catch((err: unknown) => {
-    process.stderr.write(`lab ${process.argv[3]}: ${(err as Error).message}\n`);
+if (process.argv[2] === "--lab-machine") {
+  machine(process.argv[3] ?? "").catch((err: unknown) => {
+    process.stderr.write(`lab machine: ${(err as Error).message}\n`);
     process.exit(1);
   });
 }

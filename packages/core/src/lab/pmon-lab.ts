@@ -52,14 +52,16 @@ export class PmonLab {
 
   private constructor(
     private readonly speed: number,
-    private readonly ports: { pmonPulse: number; amon: number },
+    private readonly ports: { pmonPulse: number; amon: number; mtcClient: number; hbsClient: number },
     private readonly o: PmonLabOptions,
     private readonly labS: () => number,
   ) {}
 
   static async create(speed: number, o: PmonLabOptions, labS: () => number): Promise<PmonLab> {
-    const [pmonPulse, amon] = (await freeUdpPorts(2)) as [number, number];
-    return new PmonLab(speed, { pmonPulse, amon }, o, labS);
+    // The active-monitor ports too: two labs (or a lab and a test) on one machine must not share the reference's
+    // fixed 2201/2202, since the lab's host addresses are the same in every lab.
+    const [pmonPulse, amon, mtcClient, hbsClient] = (await freeUdpPorts(4)) as [number, number, number, number];
+    return new PmonLab(speed, { pmonPulse, amon, mtcClient, hbsClient }, o, labS);
   }
 
   /** What a lab host's config needs for pmond: its own loopback address, the pulse port, lab-speed periods. */
@@ -76,9 +78,19 @@ export class PmonLab {
     };
   }
 
-  /** Boot a machine: the init leads a new process group, so a power-off can take every process of it. */
-  spawn(root: string, args: LabHostArgs): ChildProcess {
-    const full: PmonHostArgs = { ...args, ...(this.o.pmonConfs ? { pmonConfs: this.o.pmonConfs } : {}), pmondRestartMs: this.o.pmondRestartMs ?? 20_000 };
+  /**
+   * Boot a machine: the init leads a new process group, so a power-off can take every process of it. Its daemons
+   * start at lab time `bootEndsAt` (ms; the end of the simulated boot).
+   */
+  spawn(root: string, args: LabHostArgs, bootEndsAt = args.bootedAt): ChildProcess {
+    const full: PmonHostArgs = {
+      ...args,
+      bootedAtReal: Date.now(),
+      amonPorts: { mtcClient: this.ports.mtcClient, hbsClient: this.ports.hbsClient },
+      bootEndsAt,
+      ...(this.o.pmonConfs ? { pmonConfs: this.o.pmonConfs } : {}),
+      pmondRestartMs: this.o.pmondRestartMs ?? 20_000,
+    };
     const file = writePmonHostArgs(root, full);
     const proc = fork(PMON_HOST_ENTRY, ["--lab-machine", file], { stdio: ["ignore", "ignore", "inherit", "ipc"], detached: true });
     // However the init ends, nothing of its machine outlives it (the group outlives its leader).

@@ -1,8 +1,9 @@
 /**
  * Running pmond and hostwd from the CLI: config in, started, SIGTERM/SIGINT stop them and the process exits 0
- * within 2 s (a stop that hangs is cut short). A daemon that cannot start throws; the CLI prints one line and
- * exits non-zero.
+ * within 2 s (cli/stop-signal.ts: a stop that hangs is cut short). A daemon that cannot start throws; the CLI
+ * prints one line and exits non-zero.
  */
+import { StopSignal } from "../cli/stop-signal.js";
 import type { NodeActions } from "../client/node-actions.js";
 import { nodeActionsFor } from "../client/node-actions-for.js";
 import { SystemClock } from "../clock/system-clock.js";
@@ -12,34 +13,13 @@ import type { Clock, Logger } from "../plugin-api/services.js";
 import { Hostwd } from "./hostwd.js";
 import { Pmond } from "./pmond.js";
 
-/** The longest a stop may take before the process exits anyway. */
-const STOP_LIMIT_MS = 1500;
-
-function untilSignal(stop: () => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    const quit = () => {
-      process.off("SIGTERM", quit);
-      process.off("SIGINT", quit);
-      const limit = setTimeout(resolve, STOP_LIMIT_MS);
-      limit.unref();
-      stop().then(
-        () => {
-          clearTimeout(limit);
-          resolve();
-        },
-        () => resolve(),
-      );
-    };
-    process.on("SIGTERM", quit);
-    process.on("SIGINT", quit);
-  });
-}
-
+/** Run pmond until SIGTERM/SIGINT, then exit the process. */
 export async function runPmondDaemon(config: MetalConfig, clock: Clock = new SystemClock()): Promise<void> {
+  const signal = new StopSignal();
   const logger = createLogger({ level: config.logging.level, pretty: config.logging.pretty, name: `pmond:${config.node.hostname}` });
   const pmond = new Pmond({ config, clock, logger });
   await pmond.start();
-  await untilSignal(() => pmond.stop());
+  await signal.thenExit("pmond", () => pmond.stop(), { log: logger });
 }
 
 /** The node actions hostwd's action goes through: systemd, or the lab's simulated machine inside the lab (nodeActionsFor). */
@@ -47,9 +27,11 @@ export function hostwdActions(config: MetalConfig, clock: Clock, logger: Logger)
   return nodeActionsFor(config, clock, logger);
 }
 
+/** Run hostwd until SIGTERM/SIGINT, then exit the process. */
 export async function runHostwdDaemon(config: MetalConfig, clock: Clock = new SystemClock()): Promise<void> {
+  const signal = new StopSignal();
   const logger = createLogger({ level: config.logging.level, pretty: config.logging.pretty, name: `hostwd:${config.node.hostname}` });
   const hostwd = new Hostwd({ config, clock, logger, actions: hostwdActions(config, clock, logger) });
   await hostwd.start();
-  await untilSignal(() => hostwd.stop());
+  await signal.thenExit("hostwd", () => hostwd.stop(), { log: logger });
 }

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { startMtcAgent } from "../../agent/daemon.js";
 import { loadRequiredCliConfig } from "../config-option.js";
 import { CliError } from "../errors.js";
+import { StopSignal } from "../stop-signal.js";
 
 /** `metal agent --config F`: run mtcAgent (maintenance FSMs, alarms, REST API) until SIGTERM/SIGINT. */
 export function agentCommand(program: Command): void {
@@ -10,6 +11,9 @@ export function agentCommand(program: Command): void {
     .description("run the maintenance agent (mtcAgent): host FSMs, alarms, REST API")
     .option("-c, --config <file>", "metal config file; default $METAL_CONFIG")
     .action(async (opts: { config?: string }) => {
+      // Installed before anything slow and kept: a repeated signal is ignored, and execa's exit hook (for an
+      // ipmitool still running) never re-raises it and kills the agent before it flushed.
+      const signal = new StopSignal();
       const config = await loadRequiredCliConfig(opts.config);
       let running: Awaited<ReturnType<typeof startMtcAgent>>;
       try {
@@ -17,24 +21,14 @@ export function agentCommand(program: Command): void {
       } catch (err) {
         throw new CliError(`agent: ${(err as Error).message}`, 1);
       }
-      // Our handler stays installed (a repeated signal is ignored): with none of ours left, execa's cleanup handler
-      // (for an ipmitool still running) would re-raise the signal and kill the agent before it flushed.
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const quit = () => {
-          if (stopping) return;
-          stopping = true;
-          running.stop().then(resolve, resolve);
-        };
-        process.on("SIGTERM", quit);
-        process.on("SIGINT", quit);
-        // SIGHUP reloads what is safe to change live; a config that does not load is reported and ignored.
-        process.on("SIGHUP", () => {
-          loadRequiredCliConfig(opts.config).then(
-            (next) => running.reload(next),
-            (err: unknown) => process.stderr.write(`metal: agent: SIGHUP: config not reloaded: ${(err as Error).message}\n`),
-          );
-        });
+      // SIGHUP reloads what is safe to change live; a config that does not load is reported and ignored.
+      process.on("SIGHUP", () => {
+        loadRequiredCliConfig(opts.config).then(
+          (next) => running.reload(next),
+          (err: unknown) => process.stderr.write(`metal: agent: SIGHUP: config not reloaded: ${(err as Error).message}\n`),
+        );
       });
+      // SIGTERM: the API closes, in-flight BMC children are killed, dirty host state is flushed; exit 0.
+      await signal.thenExit("mtcAgent", () => running.stop());
     });
 }

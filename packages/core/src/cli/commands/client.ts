@@ -11,6 +11,7 @@ import { datagramAuthFor } from "../../transport/datagram-auth.js";
 import { UdpTransport } from "../../transport/udp-transport.js";
 import { loadRequiredCliConfig } from "../config-option.js";
 import { CliError } from "../errors.js";
+import { StopSignal } from "../stop-signal.js";
 
 /** `metal client --config F`: run this node's mtcClient until SIGTERM/SIGINT. */
 export function clientCommand(program: Command): void {
@@ -22,10 +23,7 @@ export function clientCommand(program: Command): void {
     .action(async (opts: { config?: string; provisioned?: boolean }) => {
       // The handler goes in before anything slow (config, sockets, goenabled children): a SIGTERM during start-up
       // must stop the client, not be swallowed by a library's exit hook. It stays installed (repeats are ignored).
-      const stopRequested = new Promise<void>((resolve) => {
-        process.on("SIGTERM", () => resolve());
-        process.on("SIGINT", () => resolve());
-      });
+      const signal = new StopSignal();
       const config = await loadRequiredCliConfig(opts.config);
       if (opts.provisioned) {
         try {
@@ -61,16 +59,15 @@ export function clientCommand(program: Command): void {
       }
       // pmond's active monitor pings mtcClient when its pmon.d conf says mode active.
       const amon = await startAmonResponder(config, "mtcClient", logger);
-      await stopRequested;
-      logger.info("mtcClient stopping (signal)");
-      // Sockets closed and timers cleared; goenabled/host-service children may still hold the loop, so exit here
-      // (bounded: a stop that hangs is cut short after 2 s).
-      const stopped = (async () => {
-        await amon?.close();
-        await client.stop();
-      })();
-      await Promise.race([stopped.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
-      logger.info("mtcClient stopped");
-      process.exit(0);
+      // Sockets closed and timers cleared; goenabled/host-service children may still hold the loop: the process
+      // exits once stopped (bounded: a stop that hangs is cut short).
+      await signal.thenExit(
+        "mtcClient",
+        async () => {
+          await amon?.close();
+          await client.stop();
+        },
+        { log: logger },
+      );
     });
 }

@@ -49,7 +49,8 @@ export function labCommand(program: Command): void {
     .option("--settle", "end early, once every --do step ran and the hosts stay settled (--duration is then the limit)")
     .option("--json", "print the final host states, the active alarms and the state history as JSON instead of a live table")
     .option("--keep", "keep the per-host root directories")
-    .option("--pmon", "run pmond and hostwd on every host, with mtcClient and hbsClient as pmond's child processes (crash-process needs it)")
+    .option("--pmon", "run pmond and hostwd on every host, with mtcClient and hbsClient as pmond's child processes (the default)")
+    .option("--no-pmon", "run mtcClient and hbsClient in one process per host, without pmond and hostwd (crash-process is then refused)")
     .option(
       "--pmon-conf <NAME:key=value,...>",
       "add or change a pmon.d process conf on every host, e.g. 'labsvc:severity=critical,restarts=0' (a new NAME runs sleep under pmond)",
@@ -108,6 +109,7 @@ export function labCommand(program: Command): void {
         for (let i = 0; i < opts.storage; i++) names.add(`storage-${i}`);
         for (let i = 0; i < opts.hosts; i++) names.add(`worker-${i}`);
         if (names.size > 254) throw new CliError("the lab supports at most 254 hosts in all");
+        if (opts.pmon === false && Object.keys(opts.pmonConf).length > 0) throw new CliError("--pmon-conf needs pmond on the hosts: drop --no-pmon");
         for (const s of opts.do) if (s.host !== "all" && !names.has(s.host)) throw new CliError(`--do: no host named '${s.host}' in this lab`);
         const result = await runMaintenanceLab({
           workers: opts.hosts,
@@ -127,7 +129,7 @@ export function labCommand(program: Command): void {
           ...(opts.mnfaTimeout !== undefined ? { mnfaTimeoutS: opts.mnfaTimeout } : {}),
           ...(opts.controllerUptime !== undefined ? { controllerUptimeS: opts.controllerUptime } : {}),
           ...(config ? { config } : {}),
-          pmon: opts.pmon || Object.keys(opts.pmonConf).length > 0 ? { pmonConfs: opts.pmonConf } : false,
+          pmon: opts.pmon === false ? false : { pmonConfs: opts.pmonConf },
           out: process.stdout,
         });
         const surprising = result.steps.filter((e) => (e.outcome === "refused") !== e.expectRefused);
