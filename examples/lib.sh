@@ -12,12 +12,16 @@ metal() {
 work="$(mktemp -d "${TMPDIR:-/tmp}/metal-example-XXXXXX")"
 chmod 700 "$work"
 pids=()
+# Each background job in its own process group (job control), so the whole group (the shell function and the
+# node process it runs) is stopped at exit.
+set -m
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
+  if [ -n "${METAL_EXAMPLE_KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 # start NAME CMD...: run CMD in the background, its output in $work/NAME.out.
 start() {

@@ -198,10 +198,11 @@ test.serial(
     await page.waitForFunction(() => /unlock worker-0/.test(document.querySelector("#msg")?.textContent ?? ""), undefined, { timeout: 20_000 });
     t.is(await page.$("#token-dialog"), null);
 
-    // Kill worker-2's host process: the newest heat-map period turns red (timed inside the page).
+    // Kill worker-2's machine (its init, `--lab-machine <root>/worker-2/lab/host-args.json`; the lab then takes its
+    // whole process group): the newest heat-map period turns red (timed inside the page).
     const child = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(proc.pid)], { encoding: "utf8" })
       .split("\n")
-      .find((l) => l.includes('"hostname":"worker-2"'));
+      .find((l) => l.includes("/worker-2/lab/"));
     t.truthy(child, "worker-2's host process");
     const pid = Number(child?.trim().split(/\s+/)[0]);
     await page.evaluate(() => {

@@ -23,6 +23,8 @@ export class AgentProcess {
     readonly dir: string,
     readonly apiUrl: string,
     config: MetalConfigInput,
+    /** Run through this command prefix, e.g. `["ip", "netns", "exec", NS]` (it must exec, so signals reach the agent). */
+    private readonly prefix: string[] = [],
   ) {
     this.configFile = join(dir, `${hostname}.json`);
     this.logFile = join(dir, `${hostname}.log`);
@@ -36,7 +38,9 @@ export class AgentProcess {
   start(): void {
     if (this.proc) return;
     const out = createWriteStream(this.logFile, { flags: "a" });
-    const proc = spawn(process.execPath, [MAIN, "agent", "--config", this.configFile], { stdio: ["ignore", "pipe", "pipe"] });
+    const argv = [process.execPath, MAIN, "agent", "--config", this.configFile];
+    const [cmd, ...args] = [...this.prefix, ...argv] as [string, ...string[]];
+    const proc = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
     proc.stdout?.pipe(out);
     proc.stderr?.pipe(out);
     this.proc = proc;

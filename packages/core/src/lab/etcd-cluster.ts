@@ -67,16 +67,18 @@ export class EtcdCluster {
   }
 
   /** Create and start an `n`-member cluster; resolves once every member answers `/health` true. */
-  static async start(o: { members?: number; baseDir?: string; binary?: string; startTimeoutMs?: number } = {}): Promise<EtcdCluster> {
+  static async start(o: { members?: number; baseDir?: string; binary?: string; startTimeoutMs?: number; address?: string } = {}): Promise<EtcdCluster> {
     const n = o.members ?? 3;
     const base = o.baseDir ?? mkdtempSync(join(tmpdir(), "metal-etcd-"));
-    const ports = await freeTcpPorts(2 * n);
+    // Loopback by default; a test's own bridge address (network namespaces) otherwise.
+    const address = o.address ?? "127.0.0.1";
+    const ports = await freeTcpPorts(2 * n, address);
     const members: EtcdMember[] = [];
     for (let i = 0; i < n; i++) {
       members.push({
         name: `e${i}`,
-        clientUrl: `http://127.0.0.1:${ports[2 * i]}`,
-        peerUrl: `http://127.0.0.1:${ports[2 * i + 1]}`,
+        clientUrl: `http://${address}:${ports[2 * i]}`,
+        peerUrl: `http://${address}:${ports[2 * i + 1]}`,
         dataDir: join(base, `e${i}`),
         proc: undefined,
       });
