@@ -1,4 +1,5 @@
 import type { Logger } from "../plugin-api/services.js";
+import { installFaultGuard } from "./fault-guard.js";
 
 /** The longest a daemon's stop may take before the process exits anyway (issue 11: gone within 2 s of SIGTERM). */
 export const STOP_LIMIT_MS = 1_500;
@@ -10,6 +11,7 @@ export const STOP_LIMIT_MS = 1_500;
  * never re-raises it while a BMC child runs). `thenExit` waits for the signal, writes one line
  * (`<name> stopping (SIGTERM)`), runs `stop` for at most `limitMs`, and ends the process: exit 0, or 1 with a
  * second line when stop failed. Nothing left running (a timer, a socket, a child) can keep the process up.
+ * It also installs the fault guard (cli/fault-guard.ts): no stray rejection or exception ends the daemon.
  */
 export class StopSignal {
   /** The signal that came (SIGTERM or SIGINT). */
@@ -17,6 +19,7 @@ export class StopSignal {
   private resolve: ((s: NodeJS.Signals) => void) | undefined;
 
   constructor(signals: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT"]) {
+    installFaultGuard();
     this.received = new Promise((r) => {
       this.resolve = r;
     });
