@@ -94,6 +94,19 @@ export const MACHINE_ACTION_HANDLERS: Readonly<Record<MachineAction, (lab: LabMa
       m.bmc.unreachable = false;
       return { ok: true };
     }),
+  // The BMC takes power requests but the server's power stays as it is (a stuck power controller), until unstuck.
+  "power-stuck": (lab, step) =>
+    withMachine(lab, step, (m) => {
+      if (m.bmc.powerStuck) return refuse(`${m.hostname}'s power is already stuck`);
+      m.bmc.powerStuck = true;
+      return { ok: true };
+    }),
+  "power-unstuck": (lab, step) =>
+    withMachine(lab, step, (m) => {
+      if (!m.bmc.powerStuck) return refuse(`${m.hostname}'s power is not stuck`);
+      m.bmc.powerStuck = false;
+      return { ok: true };
+    }),
   "set-flag": (lab, step) =>
     withMachine(lab, step, (m) => {
       const path = flagPath(m.root, step.arg as string);

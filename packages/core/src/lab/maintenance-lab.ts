@@ -28,7 +28,7 @@ import { datagramAuthFor } from "../transport/datagram-auth.js";
 import { freeUdpPorts } from "../transport/free-ports.js";
 import type { NetworkName } from "../transport/transport.js";
 import { UdpTransport } from "../transport/udp-transport.js";
-import { simHostAddress } from "./lab.js";
+import { LAB_CONTROLLER_ADDRESS, simHostAddress, simNetworkAddress } from "./lab.js";
 import { labEnvLine, writeLabApiToken } from "./lab-api-token.js";
 import { labConfigOverlay } from "./lab-config.js";
 import { LabLinePrinter } from "./lab-lines.js";
@@ -110,8 +110,10 @@ export interface LabHostResult {
   machine: "up" | "booting" | "off" | "dead";
   /** How many times the machine booted (its host process started). */
   boots: number;
-  /** Lab second at which each boot completed (the host process started). */
+  /** Lab second at which each boot completed (the host's daemons run). */
   bootTimesS: number[];
+  /** Every power request its BMC accepted: lab second, action, and whether the server's power followed (power-stuck). */
+  bmcActions: Array<{ atS: number; action: string; applied: boolean }>;
   /** Process crashes, pmond's events and the pmond-missing events of this host (with pmond on). */
   pmon?: LabPmonEvent[];
 }
@@ -128,7 +130,7 @@ export interface LabResult {
   steps: LabStepEntry[];
   /** The steps that were refused, with the reason (also in `steps`). */
   refused: LabStepEntry[];
-  /** Lab second at which every host was first unlocked-enabled-available. */
+  /** Lab second at which every host was first idle and every unlocked one enabled-available. */
   readyAtS?: number;
   /** Lab seconds the run lasted. */
   elapsedS: number;
@@ -140,6 +142,8 @@ interface Machine {
   hostname: string;
   personality: "controller" | "storage" | "worker";
   ip: string;
+  clusterHostIp: string;
+  pxebootIp: string;
   mac: string;
   bmcAddress: string;
   root: string;
@@ -152,6 +156,7 @@ interface Machine {
   bootTimer: TimerHandle | undefined;
   boots: number;
   bootTimesS: number[];
+  bmcActions: LabHostResult["bmcActions"];
   linksDown: Set<NetworkName>;
   bmc: FakeMachine;
 }
@@ -212,10 +217,11 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   const free = await freeUdpPorts(PORT_NAMES.length);
   const ports = Object.fromEntries(PORT_NAMES.map((n, i) => [n, free[i] as number])) as Record<(typeof PORT_NAMES)[number], number>;
   const { hbsCmd, hbsEvent } = ports;
-  const controllerIp = "127.0.0.1";
+  const controllerIp = LAB_CONTROLLER_ADDRESS.mgmt;
   // Lab time zero: one time base for every atS of the report (history, alarms, steps, boots and pmon events), so
   // entries from different sources compare (a second base once put pmon events seconds after the history they caused).
-  const started = clock.now();
+  // Lab time 0 is when controller-0's control plane starts (the machines' first boots, before it, are at or below 0).
+  let started = clock.now();
   const labS = (at: number) => Math.round((at - started) / 100) / 10;
   const pmonLab = o.pmon ? await PmonLab.create(o.speed, o.pmon === true ? {} : o.pmon, () => labS(clock.now())) : undefined;
   // With pmond on every machine the hbsClients' PMOND_FLAG comes from its pulses.
@@ -248,6 +254,8 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     return {
       ...n,
       ip,
+      clusterHostIp: simNetworkAddress("clusterHost", i),
+      pxebootIp: simNetworkAddress("pxeboot", i),
       mac: `52:54:00:4c:${last.join(":")}`,
       bmcAddress,
       root: join(base, n.hostname),
@@ -258,6 +266,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       bootTimer: undefined,
       boots: 0,
       bootTimesS: [],
+      bmcActions: [],
       linksDown: new Set<NetworkName>(),
       bmc: fabric.machine(bmcAddress),
     };
@@ -275,7 +284,12 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       ...pmon,
       root: m.root,
       node: { hostname: m.hostname, subfunctions: subfunctionsOf(m.personality) as ["controller"], mac: m.mac },
-      networks: { mgmt: { address: m.ip, controller: controllerIp } },
+      // mgmt, cluster-host and pxeboot, each on its own loopback address (lab.ts), so each can be cut alone.
+      networks: {
+        mgmt: { address: m.ip, controller: controllerIp },
+        clusterHost: { address: m.clusterHostIp, controller: LAB_CONTROLLER_ADDRESS.clusterHost },
+        pxeboot: { address: m.pxebootIp, controller: LAB_CONTROLLER_ADDRESS.pxeboot },
+      },
       ports: pmonPulse ? { ...ports, pmonPulse } : ports,
       heartbeat,
       messaging: { ...(o.config?.messaging ?? {}), nodeActions: "lab", firstMtcAliveMs: 1000 },
@@ -397,6 +411,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   // Each machine has a fake BMC; power actions act on the simulated machine.
   for (const m of machines) {
     m.bmc.power = "on";
+    m.bmc.onRequest = (action, applied) => m.bmcActions.push({ atS: labS(clock.now()), action, applied });
     m.bmc.onPower = (state, action) => {
       if (state === "off") halt(m, "off");
       else if (action === "reset" || action === "cycle" || m.state === "off" || m.state === "dead") {
@@ -421,7 +436,11 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     overlay({
       root: self.root,
       node: { hostname: "controller-0", subfunctions: subfunctionsOf("controller") as ["controller"] },
-      networks: { mgmt: { address: controllerIp, controller: controllerIp } },
+      networks: {
+        mgmt: { address: controllerIp, controller: controllerIp },
+        clusterHost: { address: LAB_CONTROLLER_ADDRESS.clusterHost, controller: LAB_CONTROLLER_ADDRESS.clusterHost },
+        pxeboot: { address: LAB_CONTROLLER_ADDRESS.pxeboot, controller: LAB_CONTROLLER_ADDRESS.pxeboot },
+      },
       ports,
       heartbeat,
       // One scheduler pass every 50 ms of real time, whatever the speed.
@@ -527,6 +546,8 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
     personality: "controller",
     subfunctions: subfunctionsOf("controller"),
     mgmtIp: self.ip,
+    clusterHostIp: self.clusterHostIp,
+    pxebootIp: self.pxebootIp,
     mgmtMac: self.mac,
     administrative: "unlocked",
   });
@@ -537,6 +558,9 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   for (const m of machines) boot(m, 0);
   try {
     await waitForMachinesUp(machines, 120_000);
+    const shiftS = labS(clock.now());
+    started = clock.now();
+    for (const m of machines) m.bootTimesS = m.bootTimesS.map((b) => Math.round((b - shiftS) * 10) / 10);
   } catch (err) {
     stopping = true;
     for (const m of machines) halt(m, "off");
@@ -551,6 +575,8 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       personality: m.personality,
       subfunctions: subfunctionsOf(m.personality),
       mgmtIp: m.ip,
+      clusterHostIp: m.clusterHostIp,
+      pxebootIp: m.pxebootIp,
       mgmtMac: m.mac,
       administrative: "unlocked",
       bmc: { type: "fake", address: m.bmcAddress, username: "admin", secretRef: secretFile },
@@ -571,7 +597,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   // --- the scenario ------------------------------------------------------------------------------
   const control: LabMachineControl = {
     machine: (name) => byName.get(name),
-    provisioned: ["mgmt"],
+    provisioned: ["mgmt", "clusterHost", "pxeboot"],
     kill: (m) => halt(m as Machine, "dead"),
     crashProcess: (m, name) => (pmonLab ? pmonLab.crash(m.hostname, m.root, m.state === "up", name) : { ok: false, reason: "this lab runs no pmond" }),
     revive: (m) => boot(m as Machine),
@@ -628,9 +654,10 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
   };
   for (const step of o.steps) if (!step.afterReady) clock.setTimeout(() => apply(step), step.atS * 1000);
   let readyAt: number | undefined;
+  // Ready: every host idle, the unlocked ones in service (a host locked before it was ever enabled counts once idle).
   const allEnabled = () =>
     cp !== undefined &&
-    hostsNow().every((h) => h.administrative === "unlocked" && h.operational === "enabled" && h.availability === "available" && h.action === "none");
+    hostsNow().every((h) => h.action === "none" && (h.administrative === "locked" || (h.operational === "enabled" && h.availability === "available")));
   // Settled: nothing in progress — no action or handler, nothing failed, no machine booting, no heartbeat fault still
   // being worked (degraded by heartbeat, held by MNFA), the control plane up.
   const HEARTBEAT_DEGRADE = DegradeMask.HeartbeatMgmt | DegradeMask.HeartbeatClstr;
@@ -647,7 +674,8 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
         // a machine that is up is seen again (a locked host back from a power-on is online, not offline)
         !(h.availability === "offline" && byName.get(h.hostname)?.state === "up" && !byName.get(h.hostname)?.linksDown.has("mgmt")),
     ) &&
-    machines.every((m) => m.state === "up");
+    // every machine up, or off where maintenance powered it off
+    machines.every((m) => m.state === "up" || (m.state === "off" && hostsNow().find((h) => h.hostname === m.hostname)?.availability === "power-off"));
   let settledSince: number | undefined;
   let finish: (() => void) | undefined;
   // Watch in real time: the first moment every host is in service starts the ready+T steps; with
@@ -677,6 +705,7 @@ export async function runMaintenanceLab(o: MaintenanceLabOptions): Promise<LabRe
       machine: byName.get(h.hostname)?.state ?? "dead",
       boots: byName.get(h.hostname)?.boots ?? 0,
       bootTimesS: [...(byName.get(h.hostname)?.bootTimesS ?? [])],
+      bmcActions: [...(byName.get(h.hostname)?.bmcActions ?? [])],
       ...(pmonLab ? { pmon: pmonLab.report(h.hostname) } : {}),
     }));
   const draw = () => {

@@ -1,11 +1,24 @@
 /**
  * `metal lab --do "T:ACTION HOST [ARG]"`: an action applied at lab time T (seconds). Maintenance actions go through
- * the agent exactly as an operator's would; the machine actions (kill, revive, cut, heal, bmc-off, bmc-on, set-flag,
- * clear-flag, power-outage) act on the simulated machines behind maintenance's back (lab/machine-actions.ts).
+ * the agent exactly as an operator's would; the machine actions (kill, revive, cut, heal, bmc-off, bmc-on, power-stuck,
+ * power-unstuck, set-flag, clear-flag, power-outage) act on the simulated machines behind maintenance's back (lab/machine-actions.ts).
  * A `!` before the action says the step is meant to be refused (a refusal then does not fail the run).
  */
 export const MAINTENANCE_ACTIONS = ["lock", "unlock", "force-lock", "reboot", "reset", "power-off", "power-on", "reinstall", "swact"] as const;
-export const MACHINE_ACTIONS = ["kill", "revive", "cut", "heal", "bmc-off", "bmc-on", "set-flag", "clear-flag", "power-outage", "crash-process"] as const;
+export const MACHINE_ACTIONS = [
+  "kill",
+  "revive",
+  "cut",
+  "heal",
+  "bmc-off",
+  "bmc-on",
+  "power-stuck",
+  "power-unstuck",
+  "set-flag",
+  "clear-flag",
+  "power-outage",
+  "crash-process",
+] as const;
 /**
  * The controller pair's actions (`metal lab --controllers 2 --store etcd`, lab/ha-lab.ts): on a controller's agent
  * process (SIGKILL, SIGSTOP, SIGCONT, start again) or on etcd member N (SIGKILL, start again on its data dir).

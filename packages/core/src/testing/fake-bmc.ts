@@ -30,6 +30,10 @@ export class FakeMachine {
   readonly consoleListeners = new Set<(chunk: Buffer) => void>();
   /** Fault knobs. */
   unreachable = false;
+  /** The BMC accepts power requests but the server's power does not change (a stuck power controller). */
+  powerStuck = false;
+  /** Called for every power request the BMC accepted, applied or not (the lab's report of BMC actions). */
+  onRequest?: (action: PowerAction, applied: boolean) => void;
   password = "fake-password";
   /** Called after a power transition; the lab uses it to boot or kill the simulated host. */
   onPower?: (state: PowerState, action: PowerAction) => void;
@@ -80,6 +84,8 @@ class FakeBmcDriver implements BmcDriver {
     set: async (action: PowerAction): Promise<void> => {
       const m = await this.access();
       m.actions.push(action);
+      m.onRequest?.(action, !m.powerStuck);
+      if (m.powerStuck) return;
       // A reset or a power cycle of a machine that is off does nothing (IPMI chassis control; a real BMC does not
       // boot a powered-off server on a reset): the machine stays off.
       if ((action === "reset" || action === "cycle" || action === "graceful-restart") && m.power === "off") return;

@@ -26,7 +26,7 @@ export function labCommand(program: Command): void {
     .option("--boot <s>", "lab seconds a simulated boot takes", numberOption("--boot", 1, 3600), 30)
     .option(
       "--do <T:ACTION HOST>",
-      `apply ACTION to HOST at lab time T seconds, or T seconds after every host is first enabled with ready+T (repeatable; "!ACTION" when it is meant to be refused): ${LAB_ACTIONS.join(", ")}; cut/heal HOST NET (mgmt), set-flag/clear-flag HOST FILE, power-outage [S]`,
+      `apply ACTION to HOST at lab time T seconds, or T seconds after every host is first enabled with ready+T (repeatable; "!ACTION" when it is meant to be refused): ${LAB_ACTIONS.join(", ")}; cut/heal HOST NET (mgmt, cluster-host, pxeboot), power-stuck/power-unstuck HOST, set-flag/clear-flag HOST FILE, power-outage [S]`,
       (value: string, prev: LabStep[]) => {
         try {
           return [...prev, parseLabStep(value)];
