@@ -9,7 +9,9 @@ cd "$work"
 cp "$here"/{controller-0,worker-0,worker-1}.yaml .
 
 # The cluster key and the API token: secrets in 0600 files, never on a command line.
-(umask 077 && openssl rand -hex 32 >cluster.key && openssl rand -hex 24 >api-token)
+# (`openssl rand -hex 32` does as well; node is here for sure.)
+hex() { node -e "console.log(require('crypto').randomBytes($1).toString('hex'))"; }
+(umask 077 && hex 32 >cluster.key && hex 24 >api-token)
 
 # Free ports on this machine for every port the configs name (other programs may hold the defaults).
 defaults=(2101 2102 2118 2115 2119 2103 2113 2106 2116 2104 2107 2122 2124 2125 2110 2112)

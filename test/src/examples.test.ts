@@ -24,7 +24,7 @@ function run(script: string): Promise<{ code: number | null; out: string }> {
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
     // A bound on the whole example (the scripts bound their own waits); SIGTERM lets its trap clean up.
-    const killer = setTimeout(() => child.kill("SIGTERM"), 540_000);
+    const killer = setTimeout(() => child.kill("SIGTERM"), 840_000);
     child.once("close", (code) => {
       clearTimeout(killer);
       resolve({ code, out });
@@ -43,7 +43,7 @@ test("every example has expectations here", (t) => {
 
 for (const d of dirs) {
   test.serial(`examples/${d.name}/run.sh`, async (t) => {
-    t.timeout(600_000);
+    t.timeout(900_000);
     const r = await run(join(examples, d.name, "run.sh"));
     t.is(r.code, 0, r.out);
     for (const re of EXPECT[d.name] ?? []) t.regex(r.out, re);
