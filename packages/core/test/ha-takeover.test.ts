@@ -114,6 +114,10 @@ test.serial(
     );
     pair.agents[a]?.revive();
     await pair.waitFor("the revived agent is standby", async () => (await pair.agents[a]?.ha())?.role === "standby", 120_000);
+    // A standby's alarm list is the cluster's (mirrored from etcd), not the table it had when it was killed.
+    await pair.waitFor("200.001 for worker-1 on the standby's /v1/alarms", async () =>
+      (await alarms(pair, a)).some((x) => x.id === "200.001" && x.hostname === "worker-1"),
+    );
     await pair.agents[b]?.kill();
     await pair.waitFor("the revived agent leads", async () => (await pair.agents[a]?.ha())?.acting === true, 60_000);
     t.true(

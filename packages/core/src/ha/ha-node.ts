@@ -134,8 +134,12 @@ export class HaNode {
         },
       );
     };
-    poll();
-    this.viewTimer = this.o.clock.setInterval(poll, this.o.config.ha.viewPublishS * 1000);
+    const tick = () => {
+      poll();
+      if (!this.acting) void this.mirrorAlarms();
+    };
+    tick();
+    this.viewTimer = this.o.clock.setInterval(tick, this.o.config.ha.viewPublishS * 1000);
     void this.startWarm();
   }
 
@@ -201,6 +205,22 @@ export class HaNode {
   private async loadAlarms(): Promise<void> {
     const { alarms } = await this.store.load();
     this.agent.alarms.replaceActive(alarms);
+  }
+
+  /**
+   * A standby answers reads with the cluster's alarms, not its own stale table: the store's active-alarm table
+   * (written by the active) replaces the local one when it differs. Read failures wait for the next tick.
+   */
+  private async mirrorAlarms(): Promise<void> {
+    try {
+      const { alarms } = await this.store.load();
+      if (this.acting) return;
+      const key = (l: readonly { id: string; hostname: string; entity?: string; severity: string }[]) =>
+        JSON.stringify(l.map((a) => [a.id, a.hostname, a.entity ?? "", a.severity]).sort());
+      if (key(alarms) !== key(this.agent.alarms.active())) this.agent.alarms.replaceActive(alarms);
+    } catch {
+      // etcd unreachable: the election reports it; the next tick tries again.
+    }
   }
 
   private onDeposed(reason: string): void {
