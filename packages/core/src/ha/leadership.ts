@@ -112,12 +112,18 @@ export class Leadership implements EngineHost {
   private kaSeq = 0;
   private seq = 0;
   private timer: TimerHandle | undefined;
+  /**
+   * The stage machine's step: TTL/30, at most 100 ms. A takeover is a chain of steps (see the leader key gone,
+   * campaign, read the answer), each waiting for the next tick, so the step is what a failover adds to the lease
+   * expiry (at 250 ms it added 0.5-1 s: p99 TTL + 1.5 s against the TTL + 1 s target). An observe is one small
+   * range read, at most one in flight.
+   */
   readonly tickMs: number;
   private stopped = false;
 
   constructor(readonly o: LeadershipOptions) {
     this.keys = haKeys(o.prefix);
-    this.tickMs = Math.max(20, Math.min(250, (o.ha.leaseTtlS * 1000) / 6));
+    this.tickMs = Math.max(20, Math.min(100, (o.ha.leaseTtlS * 1000) / 30));
   }
 
   now(): number {
