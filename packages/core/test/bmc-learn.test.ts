@@ -41,6 +41,17 @@ test("RedfishVersion >= 1.0 is redfish; older, missing, errors and silence defau
   t.regex(r.reason, /no Redfish service .*ECONNREFUSED/);
 });
 
+test("a plain-HTTP service asked over https is a wrong scheme (use --scheme http), not 'no Redfish service'", async (t) => {
+  const srv = await serve((_req, res) => {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end('{"RedfishVersion":"1.6.0"}');
+  });
+  t.teardown(() => srv.close());
+  const err = await t.throwsAsync(learnProtocol({ ...target(srv.port), options: {} }));
+  t.is((err as { code?: string }).code, "protocol");
+  t.regex(err!.message, /answers plain HTTP, not TLS; use --scheme http/);
+});
+
 test("redfishVersionSupported parses major.minor", (t) => {
   t.true(redfishVersionSupported("1.0.0"));
   t.true(redfishVersionSupported("1.11"));

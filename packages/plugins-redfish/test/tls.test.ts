@@ -35,3 +35,30 @@ test("TLS verification is on by default; the CA option or --insecure let the cal
   await insecure.close();
   t.is(emulator.activeSessions(), 0);
 });
+
+test("a BMC that answers plain HTTP to https is told apart from a certificate problem: use --scheme http", async (t) => {
+  const emulator = new RedfishEmulator();
+  const { port } = await emulator.listen({ port: 0 });
+  t.teardown(() => emulator.close());
+  const target = (extra: object, options: object = {}) => ({
+    host: "h",
+    address: "127.0.0.1",
+    port,
+    username: "root",
+    password: secretFromString("calvin"),
+    timeoutMs: 5_000,
+    options: { httpRetries: 1, ...options },
+    ...extra,
+  });
+  for (const extra of [{}, { insecure: true }]) {
+    const https = new RedfishDriver(target(extra), new SystemClock());
+    const err = await t.throwsAsync(https.power.status());
+    t.is((err as BmcError).code, "protocol");
+    t.regex(err!.message, /answers plain HTTP, not TLS; use --scheme http/);
+    t.notRegex(err!.message, /--ca|--insecure/);
+    await https.close();
+  }
+  const http = new RedfishDriver(target({}, { scheme: "http" }), new SystemClock());
+  t.is(await http.power.status(), "off");
+  await http.close();
+});

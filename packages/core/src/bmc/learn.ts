@@ -94,6 +94,11 @@ export async function learnProtocol(target: BmcTarget, opts: { scheme?: "http" |
         target.host,
       );
     }
+    // A plain-HTTP service answering the TLS hello is a web server (likely Redfish) on the wrong scheme, not "none".
+    const code = (err as { code?: unknown }).code;
+    if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || /wrong version number/i.test((err as Error).message ?? "")) {
+      throw new BmcError("protocol", `${url}: the BMC answers plain HTTP, not TLS; use --scheme http (bmc scheme) if that is intended`, target.host);
+    }
     return { protocol: "ipmi", reason: `no Redfish service at ${url} (${(err as Error).message}); defaulting to ipmi` };
   }
 }

@@ -147,6 +147,10 @@ export class RedfishClient {
       return new BmcError("timeout", `${method} ${where}: no answer within ${this.o.requestTimeoutMs ?? 30_000} ms`, this.o.host);
     }
     if (NETWORK_CODES.has(code)) return new BmcError("unreachable", `${where}: ${code}`, this.o.host);
+    // A plain-HTTP service answering a TLS hello: no CA or --insecure helps, the scheme is wrong.
+    if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || /wrong version number/i.test(e.message ?? "")) {
+      return new BmcError("protocol", `${where}: the BMC answers plain HTTP, not TLS; use --scheme http if that is intended`, this.o.host);
+    }
     if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL|ERR_SSL/i.test(code) || /certificate/i.test(e.message ?? "")) {
       return new BmcError(
         "protocol",
