@@ -30,21 +30,22 @@ test("amon: the wire text is the reference's ('<process> <magic %x> <seq>', the 
 });
 
 test("amon: a request decodes to its name and sequence; its reply matches exactly that name and sequence", (t) => {
-  fc.assert(
-    fc.property(arbName, u32, arbName, u32, (name, seq, other, otherSeq) => {
-      const req = decodeAmonRequest(encodeAmonRequest(name, seq));
-      assert.deepEqual(req, { ok: true, process: name, seq });
-      const reply = encodeAmonResponse(name, seq);
-      assert.ok(amonResponseMatches(reply, name, seq));
-      if (other !== name) assert.ok(!amonResponseMatches(reply, other, seq), "another process's reply");
-      if (otherSeq !== seq) assert.ok(!amonResponseMatches(reply, name, otherSeq), "a stale sequence");
-      // The request is not a reply (magic not inverted) and the reply is not a request.
-      assert.ok(!amonResponseMatches(encodeAmonRequest(name, seq), name, seq));
-      assert.ok(!decodeAmonRequest(reply).ok);
-    }),
-    RUNS,
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(arbName, u32, arbName, u32, (name, seq, other, otherSeq) => {
+        const req = decodeAmonRequest(encodeAmonRequest(name, seq));
+        assert.deepEqual(req, { ok: true, process: name, seq });
+        const reply = encodeAmonResponse(name, seq);
+        assert.ok(amonResponseMatches(reply, name, seq));
+        if (other !== name) assert.ok(!amonResponseMatches(reply, other, seq), "another process's reply");
+        if (otherSeq !== seq) assert.ok(!amonResponseMatches(reply, name, otherSeq), "a stale sequence");
+        // The request is not a reply (magic not inverted) and the reply is not a request.
+        assert.ok(!amonResponseMatches(encodeAmonRequest(name, seq), name, seq));
+        assert.ok(!decodeAmonRequest(reply).ok);
+      }),
+      RUNS,
+    ),
   );
-  t.pass();
 });
 
 test("amon: a reply whose text is not exactly the expected one never matches (wrapped sequences, extra digits, changed bytes)", (t) => {
@@ -59,33 +60,35 @@ test("amon: a reply whose text is not exactly the expected one never matches (wr
     }),
     RUNS,
   );
-  fc.assert(
-    fc.property(arbName, u32, fc.nat(), fc.integer({ min: 1, max: 255 }), (name, seq, at, delta) => {
-      const good = encodeAmonResponse(name, seq);
-      const bad = Buffer.from(good);
-      const i = at % bad.length;
-      bad[i] = ((bad[i] as number) + delta) & 0xff;
-      const text = bad.toString("latin1");
-      // A changed byte that still spells the same reply (an upper-case hex digit, trailing space) may match.
-      const same = text.trim().toLowerCase() === good.toString("latin1").toLowerCase();
-      if (!same) assert.ok(!amonResponseMatches(bad, name, seq), JSON.stringify(text));
-    }),
-    RUNS,
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(arbName, u32, fc.nat(), fc.integer({ min: 1, max: 255 }), (name, seq, at, delta) => {
+        const good = encodeAmonResponse(name, seq);
+        const bad = Buffer.from(good);
+        const i = at % bad.length;
+        bad[i] = ((bad[i] as number) + delta) & 0xff;
+        const text = bad.toString("latin1");
+        // A changed byte that still spells the same reply (an upper-case hex digit, trailing space) may match.
+        const same = text.trim().toLowerCase() === good.toString("latin1").toLowerCase();
+        if (!same) assert.ok(!amonResponseMatches(bad, name, seq), JSON.stringify(text));
+      }),
+      RUNS,
+    ),
   );
-  t.pass();
 });
 
 test("amon: any bytes decode without throwing", (t) => {
-  fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 200 }), arbName, u32, (bytes, name, seq) => {
-      const b = Buffer.from(bytes);
-      const r = decodeAmonRequest(b);
-      if (r.ok) assert.ok(r.seq >= 0 && r.seq <= 0xffffffff);
-      assert.equal(typeof amonResponseMatches(b, name, seq), "boolean");
-    }),
-    RUNS,
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), arbName, u32, (bytes, name, seq) => {
+        const b = Buffer.from(bytes);
+        const r = decodeAmonRequest(b);
+        if (r.ok) assert.ok(r.seq >= 0 && r.seq <= 0xffffffff);
+        assert.equal(typeof amonResponseMatches(b, name, seq), "boolean");
+      }),
+      RUNS,
+    ),
   );
-  t.pass();
 });
 
 // --- pmon events ----------------------------------------------------------------------------------------------
@@ -103,27 +106,28 @@ const arbEvent: fc.Arbitrary<PmonEvent> = fc.record(
 );
 
 test("pmon event: encode never throws on any reason and decodes to the same event (a reason too long for the 960-byte buf is cut, never dropped)", (t) => {
-  fc.assert(
-    fc.property(arbEvent, (e) => {
-      const bytes = encodePmonEvent(e);
-      assert.ok(bytes.length <= MTC_MSG_SIZE);
-      const d = decodePmonEvent(bytes);
-      if (!d.ok) return assert.fail(d.reason);
-      const { reason, ...rest } = d.value;
-      const { reason: sent, ...sentRest } = e;
-      assert.deepEqual(rest, sentRest);
-      if (!sent) return assert.equal(reason, undefined);
-      assert.ok(reason, "a reason was sent");
-      assert.ok(sent.startsWith(reason as string), "the received reason is the start of the sent one");
-      // Cut only when it did not fit: a short plain reason arrives whole.
-      if (sent.length <= 200 && /^[\x20-\x7e]*$/.test(sent)) assert.equal(reason, sent);
-      // The header names the host as the original does, when it fits.
-      const m = decodeMtcMessage(bytes);
-      if (m.ok && e.hostname.length < 32) assert.equal(m.msg.hostname, e.hostname);
-    }),
-    RUNS,
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(arbEvent, (e) => {
+        const bytes = encodePmonEvent(e);
+        assert.ok(bytes.length <= MTC_MSG_SIZE);
+        const d = decodePmonEvent(bytes);
+        if (!d.ok) return assert.fail(d.reason);
+        const { reason, ...rest } = d.value;
+        const { reason: sent, ...sentRest } = e;
+        assert.deepEqual(rest, sentRest);
+        if (!sent) return assert.equal(reason, undefined);
+        assert.ok(reason, "a reason was sent");
+        assert.ok(sent.startsWith(reason as string), "the received reason is the start of the sent one");
+        // Cut only when it did not fit: a short plain reason arrives whole.
+        if (sent.length <= 200 && /^[\x20-\x7e]*$/.test(sent)) assert.equal(reason, sent);
+        // The header names the host as the original does, when it fits.
+        const m = decodeMtcMessage(bytes);
+        if (m.ok && e.hostname.length < 32) assert.equal(m.msg.hostname, e.hostname);
+      }),
+      RUNS,
+    ),
   );
-  t.pass();
 });
 
 test("pmon event: any bytes, and any corruption of a real event, decode without throwing; a decoded event is valid", (t) => {
@@ -142,27 +146,29 @@ test("pmon event: any bytes, and any corruption of a real event, decode without 
     }),
     RUNS,
   );
-  fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 1100 }), (bytes) => {
-      assert.equal(typeof decodePmonEvent(Buffer.from(bytes)).ok, "boolean");
-    }),
-    RUNS,
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1100 }), (bytes) => {
+        assert.equal(typeof decodePmonEvent(Buffer.from(bytes)).ok, "boolean");
+      }),
+      RUNS,
+    ),
   );
-  t.pass();
 });
 
 test("pmond pulse: any host name encodes to a header-only 'pmond alive pulse' that is not a pmon event", (t) => {
-  fc.assert(
-    fc.property(arbName, (host) => {
-      const b = encodePmondPulse(host);
-      const m = decodeMtcMessage(b);
-      if (!m.ok) return assert.fail(m.reason);
-      assert.equal(m.msg.signature, Signature.pmondPulse);
-      assert.ok(!decodePmonEvent(b).ok);
-    }),
-    RUNS,
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(arbName, (host) => {
+        const b = encodePmondPulse(host);
+        const m = decodeMtcMessage(b);
+        if (!m.ok) return assert.fail(m.reason);
+        assert.equal(m.msg.signature, Signature.pmondPulse);
+        assert.ok(!decodePmonEvent(b).ok);
+      }),
+      RUNS,
+    ),
   );
-  t.pass();
 });
 
 // --- quorum report ------------------------------------------------------------------------------------------------
@@ -180,42 +186,44 @@ test("quorum report: encode -> decode is the identity; one line each; any text d
     }),
     RUNS,
   );
-  fc.assert(
-    fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.json(), fc.constant('{"service":"pmond","quorum":"ok","failed":[1,{},"x"]}')), (s) => {
-      const d = decodeQuorumReport(s);
-      if (d.ok) {
-        assert.ok(d.value.quorum === "ok" || d.value.quorum === "failed");
-        assert.ok(d.value.failed.every((x) => typeof x === "string" && x.length <= 64));
-      }
-    }),
-    RUNS,
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.json(), fc.constant('{"service":"pmond","quorum":"ok","failed":[1,{},"x"]}')), (s) => {
+        const d = decodeQuorumReport(s);
+        if (d.ok) {
+          assert.ok(d.value.quorum === "ok" || d.value.quorum === "failed");
+          assert.ok(d.value.failed.every((x) => typeof x === "string" && x.length <= 64));
+        }
+      }),
+      RUNS,
+    ),
   );
-  t.pass();
 });
 
 test("quorum stream: lines come out the same however the stream is cut into chunks", (t) => {
-  fc.assert(
-    fc.property(fc.array(arbReport, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 10 }), (reports, cuts) => {
-      const text = reports.map(encodeQuorumReport).join("");
-      const at = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-      let rest = "";
-      const lines: string[] = [];
-      let from = 0;
-      for (const c of [...at, text.length]) {
-        const r = takeLines(rest, text.slice(from, c));
-        lines.push(...r.lines);
-        rest = r.rest;
-        from = c;
-      }
-      assert.equal(rest, "");
-      assert.deepEqual(
-        lines.map((l) => decodeQuorumReport(l)),
-        reports.map((value) => ({ ok: true, value })),
-      );
-    }),
-    RUNS,
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(fc.array(arbReport, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 10 }), (reports, cuts) => {
+        const text = reports.map(encodeQuorumReport).join("");
+        const at = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+        let rest = "";
+        const lines: string[] = [];
+        let from = 0;
+        for (const c of [...at, text.length]) {
+          const r = takeLines(rest, text.slice(from, c));
+          lines.push(...r.lines);
+          rest = r.rest;
+          from = c;
+        }
+        assert.equal(rest, "");
+        assert.deepEqual(
+          lines.map((l) => decodeQuorumReport(l)),
+          reports.map((value) => ({ ok: true, value })),
+        );
+      }),
+      RUNS,
+    ),
   );
-  t.pass();
 });
 
 // --- pmon.d conf ------------------------------------------------------------------------------------------------
@@ -255,27 +263,28 @@ const arbConfLine = fc.oneof(
 );
 
 test("conf: any text either parses to a valid conf or throws PMON_CONF_INVALID naming the file, nothing else", (t) => {
-  fc.assert(
-    fc.property(fc.array(arbConfLine, { maxLength: 25 }), fc.constantFrom("\n", "\r\n"), (lines, eol) => {
-      const text = lines.join(eol);
-      try {
-        const c = parseProcessConf(text, "hostile.conf", "/lab/root");
-        assert.match(c.process, /^[A-Za-z0-9][A-Za-z0-9._@-]*$/);
-        assert.ok(c.process.length <= MAX_PROCESS_NAME_LEN);
-        if (c.mode === "active") assert.ok(c.port !== undefined && c.port >= 1 && c.port <= 65535);
-        assert.ok(c.timeout <= c.period);
-        assert.ok(Number.isInteger(c.restarts) && c.restarts >= 0);
-        // Paths stay under the node's root.
-        for (const p of [c.pidfile, c.script, c.statusFailureText]) if (p?.startsWith("/")) assert.ok(p.startsWith("/lab/root/"), p);
-        assert.ok(!(Object.hasOwn(Object.prototype, "process") || Object.hasOwn(Object.prototype, "1")), "no prototype pollution");
-      } catch (err) {
-        assert.equal((err as { code?: string }).code, "PMON_CONF_INVALID", String(err));
-        assert.ok((err as Error).message.startsWith("hostile.conf: "));
-      }
-    }),
-    { numRuns: 500 },
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(fc.array(arbConfLine, { maxLength: 25 }), fc.constantFrom("\n", "\r\n"), (lines, eol) => {
+        const text = lines.join(eol);
+        try {
+          const c = parseProcessConf(text, "hostile.conf", "/lab/root");
+          assert.match(c.process, /^[A-Za-z0-9][A-Za-z0-9._@-]*$/);
+          assert.ok(c.process.length <= MAX_PROCESS_NAME_LEN);
+          if (c.mode === "active") assert.ok(c.port !== undefined && c.port >= 1 && c.port <= 65535);
+          assert.ok(c.timeout <= c.period);
+          assert.ok(Number.isInteger(c.restarts) && c.restarts >= 0);
+          // Paths stay under the node's root.
+          for (const p of [c.pidfile, c.script, c.statusFailureText]) if (p?.startsWith("/")) assert.ok(p.startsWith("/lab/root/"), p);
+          assert.ok(!(Object.hasOwn(Object.prototype, "process") || Object.hasOwn(Object.prototype, "1")), "no prototype pollution");
+        } catch (err) {
+          assert.equal((err as { code?: string }).code, "PMON_CONF_INVALID", String(err));
+          assert.ok((err as Error).message.startsWith("hostile.conf: "));
+        }
+      }),
+      { numRuns: 500 },
+    ),
   );
-  t.pass();
 });
 
 test("conf: a path that climbs out of the node's root is refused", (t) => {
@@ -305,16 +314,17 @@ test("conf: formatProcessConf -> parseProcessConf keeps every field", (t) => {
     quorum: fc.constantFrom(0, 1),
     pidfile: arbName.map((n) => `/var/run/${n}.pid`),
   });
-  fc.assert(
-    fc.property(arbFields, (f) => {
-      const c = parseProcessConf(formatProcessConf(f), "x.conf", "/");
-      const { process, severity, restarts, interval, debounce, startuptime, mode, port, period, timeout, threshold, quorum, pidfile } = c;
-      assert.deepEqual(
-        { process, severity, restarts, interval, debounce, startuptime, mode, port, period, timeout, threshold, quorum, pidfile },
-        { ...f, timeout: Math.min(f.timeout, f.period), quorum: f.quorum === 1 },
-      );
-    }),
-    RUNS,
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(arbFields, (f) => {
+        const c = parseProcessConf(formatProcessConf(f), "x.conf", "/");
+        const { process, severity, restarts, interval, debounce, startuptime, mode, port, period, timeout, threshold, quorum, pidfile } = c;
+        assert.deepEqual(
+          { process, severity, restarts, interval, debounce, startuptime, mode, port, period, timeout, threshold, quorum, pidfile },
+          { ...f, timeout: Math.min(f.timeout, f.period), quorum: f.quorum === 1 },
+        );
+      }),
+      RUNS,
+    ),
   );
-  t.pass();
 });

@@ -60,13 +60,14 @@ test("parseTap never throws and finds no more tests than the stream's ok/not ok 
       )
       .map(([ok, n, title]) => `${ok ? "" : "not "}ok ${n} - ${title}`),
   );
-  fc.assert(
-    fc.property(fc.array(line, { maxLength: 30 }), (lines) => {
-      const text = lines.join("\n");
-      const tests = parseTap(text);
-      const expected = text.split("\n").filter((l) => /^(not )?ok\s+\d+/.test(l.trimEnd()) && !/^\s/.test(l));
-      return tests.length <= expected.length;
-    }),
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 30 }), (lines) => {
+        const text = lines.join("\n");
+        const tests = parseTap(text);
+        const expected = text.split("\n").filter((l) => /^(not )?ok\s+\d+/.test(l.trimEnd()) && !/^\s/.test(l));
+        return tests.length <= expected.length;
+      }),
+    ),
   );
-  t.pass();
 });
